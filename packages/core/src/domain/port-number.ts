@@ -1,0 +1,30 @@
+import { DomainErrors } from './errors';
+
+/** A TCP port, 1..65535. The brand keeps unchecked numbers from posing as ports. */
+export type PortNumber = number & { readonly __brand: 'PortNumber' };
+
+export const MIN_PORT = 1;
+export const MAX_PORT = 65535;
+
+export function isPortNumber(value: unknown): value is PortNumber {
+  return (
+    typeof value === 'number' && Number.isInteger(value) && value >= MIN_PORT && value <= MAX_PORT
+  );
+}
+
+/**
+ * Accepts only a JSON integer in range. No coercion: the string "8080" is refused, because
+ * a client that sends strings has a bug we should tell it about, not paper over.
+ */
+export function parsePortNumber(value: unknown, field: string): PortNumber {
+  if (value === undefined || value === null) {
+    throw DomainErrors.invalidPort(field, `${field} is required and must be an integer from 1 to 65535.`);
+  }
+  if (!isPortNumber(value)) {
+    throw DomainErrors.invalidPort(
+      field,
+      `${field} must be an integer from 1 to 65535; got ${JSON.stringify(value)}.`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,6 @@
+import type { ForwardId } from '../domain/forward-id';
+
+export interface IdGenerator {
+  /** A fresh, unguessable forward id. Never throws. */
+  forwardId(): ForwardId;
+}

@@ -1,0 +1,40 @@
+import { DomainErrors } from '../domain/errors';
+import { MAX_FORWARD_NAME_LENGTH, type PortForward } from '../domain/port-forward';
+import type { Principal } from '../domain/principal';
+
+/** Why a new forward may not be added to a container, or null when it may. */
+export type AddViolation = 'duplicate_port' | 'limit_reached' | null;
+
+/**
+ * The per-container rules, as one pure function so that every store (memory, SQL) applies
+ * exactly the same ones. A duplicate is reported before the cap: it says more.
+ */
+export function checkAddForward(
+  existing: readonly Pick<PortForward, 'containerPort'>[],
+  containerPort: number,
+  maxPerContainer: number,
+): AddViolation {
+  if (existing.some((forward) => forward.containerPort === containerPort)) return 'duplicate_port';
+  if (existing.length >= maxPerContainer) return 'limit_reached';
+  return null;
+}
+
+/** Admins see everything; a user sees only what carries their id as owner. */
+export function canAccess(principal: Principal, owner: string | null): boolean {
+  return principal.role === 'admin' || (owner !== null && owner === principal.id);
+}
+
+/**
+ * Names are labels for people: trimmed, empty means none, capped so lists stay readable.
+ */
+export function normalizeForwardName(name: string | null | undefined): string | null {
+  if (name === undefined || name === null) return null;
+  const trimmed = name.trim();
+  if (trimmed.length === 0) return null;
+  if (trimmed.length > MAX_FORWARD_NAME_LENGTH) {
+    throw DomainErrors.invalidName(
+      `name must be at most ${MAX_FORWARD_NAME_LENGTH} characters; got ${trimmed.length}.`,
+    );
+  }
+  return trimmed;
+}

@@ -1,0 +1,3 @@
+export { FakeContainerRuntime, type FakeContainerSeed } from './fake-container-runtime';
+export { FixedClock } from './fixed-clock';
+export { RecordingPublisher } from './recording-publisher';

@@ -1,0 +1,57 @@
+import { InMemoryForwardStore } from '../adapters/in-memory-forward-store';
+import { RangePortAllocator } from '../adapters/range-port-allocator';
+import type { Principal } from '../domain/principal';
+import { CryptoIdGenerator } from '../support/crypto-id-generator';
+import { FakeContainerRuntime } from '../testing/fake-container-runtime';
+import { FixedClock } from '../testing/fixed-clock';
+import { RecordingPublisher } from '../testing/recording-publisher';
+import { ForwardLifecycle } from './forward-lifecycle';
+import { ForwardService } from './forward.service';
+
+const admin: Principal = { id: 'admin', role: 'admin' };
+
+function setUp() {
+  const runtime = new FakeContainerRuntime([{ id: 'aaaa1111', name: 'a' }, { id: 'bbbb2222', name: 'b' }]);
+  const store = new InMemoryForwardStore();
+  const service = new ForwardService({
+    runtime,
+    store,
+    localPorts: new RangePortAllocator({ first: 20000, last: 20099 }),
+    ids: new CryptoIdGenerator(),
+    clock: new FixedClock(),
+    events: new RecordingPublisher(),
+  });
+  const lifecycle = new ForwardLifecycle(runtime, service);
+  lifecycle.start();
+  return { runtime, store, service, lifecycle };
+}
+
+describe('ForwardLifecycle', () => {
+  it('removes forwards when the runtime reports a stop', async () => {
+    const { runtime, store, service, lifecycle } = setUp();
+    await service.createForward(admin, 'a', { containerPort: 1 });
+    await service.createForward(admin, 'b', { containerPort: 1 });
+    runtime.stop('aaaa1111', 'died');
+    await lifecycle.idle();
+    expect((await store.listAll()).map((f) => f.containerId)).toEqual(['bbbb2222']);
+  });
+
+  it('reconciles when the event stream resumes after a gap', async () => {
+    const { runtime, store, service, lifecycle } = setUp();
+    await service.createForward(admin, 'a', { containerPort: 1 });
+    runtime.stopSilently('aaaa1111');
+    expect(await store.listAll()).toHaveLength(1);
+    runtime.resume();
+    await lifecycle.idle();
+    expect(await store.listAll()).toHaveLength(0);
+  });
+
+  it('stops listening when stopped', async () => {
+    const { runtime, store, service, lifecycle } = setUp();
+    await service.createForward(admin, 'a', { containerPort: 1 });
+    lifecycle.stop();
+    runtime.stop('aaaa1111');
+    await lifecycle.idle();
+    expect(await store.listAll()).toHaveLength(1);
+  });
+});

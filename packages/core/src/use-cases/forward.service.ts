@@ -1,0 +1,279 @@
+import type { Duplex } from 'node:stream';
+import { DomainErrors } from '../domain/errors';
+import { isForwardId, type ForwardId } from '../domain/forward-id';
+import type { PortForward } from '../domain/port-forward';
+import { parsePortNumber, type PortNumber } from '../domain/port-number';
+import type { Principal } from '../domain/principal';
+import type { Clock } from '../ports/clock.port';
+import {
+  RuntimeFailure,
+  type ContainerRuntime,
+  type RuntimeContainer,
+} from '../ports/container-runtime.port';
+import type { ForwardEventPublisher, ForwardRemovalReason } from '../ports/forward-events.port';
+import type { ForwardStore } from '../ports/forward-store.port';
+import type { IdGenerator } from '../ports/id-generator.port';
+import type { LocalPortAllocator } from '../ports/local-port-allocator.port';
+import { canAccess, normalizeForwardName } from '../rules/forward-rules';
+import { KeyedMutex } from '../support/keyed-mutex';
+
+export interface ForwardPolicy {
+  readonly maxForwardsPerContainer: number;
+}
+
+export const DEFAULT_FORWARD_POLICY: ForwardPolicy = { maxForwardsPerContainer: 10 };
+
+/** Fields of a create request. Typed loosely on purpose: the core checks them itself. */
+export interface CreateForwardInput {
+  readonly containerPort: unknown;
+  readonly localPort?: unknown;
+  readonly name?: string | null;
+}
+
+export interface ForwardServiceDeps {
+  readonly runtime: ContainerRuntime;
+  readonly store: ForwardStore;
+  readonly localPorts: LocalPortAllocator;
+  readonly ids: IdGenerator;
+  readonly clock: Clock;
+  readonly events: ForwardEventPublisher;
+  readonly policy?: ForwardPolicy;
+}
+
+/** A create in progress; a stop of its container while it runs makes it stale. */
+interface PendingCreate {
+  stale: boolean;
+}
+
+/**
+ * The use cases of forwards. Every entry point that takes a caller answers "not found"
+ * for what that caller may not see, exactly as for what does not exist.
+ */
+export class ForwardService {
+  private readonly createLocks = new KeyedMutex();
+  private readonly pendingCreates = new Map<string, Set<PendingCreate>>();
+  private readonly policy: ForwardPolicy;
+
+  constructor(private readonly deps: ForwardServiceDeps) {
+    this.policy = deps.policy ?? DEFAULT_FORWARD_POLICY;
+  }
+
+  async createForward(
+    principal: Principal,
+    containerRef: string,
+    input: CreateForwardInput,
+  ): Promise<PortForward> {
+    const containerPort = parsePortNumber(input.containerPort, 'container_port');
+    const requestedLocal =
+      input.localPort === undefined ? undefined : parsePortNumber(input.localPort, 'local_port');
+    const name = normalizeForwardName(input.name);
+
+    const container = await this.findVisible(principal, containerRef);
+    if (!container.running) throw DomainErrors.containerNotRunning(containerRef, container.state);
+
+    const pending: PendingCreate = { stale: false };
+    this.trackPending(container.id, pending);
+    try {
+      const forward = await this.createLocks.run(container.id, () =>
+        this.insertForward(container, containerPort, requestedLocal, name),
+      );
+      // The container stopped while we were creating: the stop handler could not see the
+      // forward yet, so remove it here. The caller learns the container is not running.
+      if (pending.stale) {
+        await this.removeForward(forward, 'container_stopped', 'container stopped during create');
+        throw DomainErrors.containerNotRunning(containerRef, 'stopped');
+      }
+      this.deps.events.publish({ type: 'forward_created', forward });
+      return forward;
+    } finally {
+      this.untrackPending(container.id, pending);
+    }
+  }
+
+  async listForwards(principal: Principal, containerRef: string): Promise<readonly PortForward[]> {
+    const container = await this.findVisible(principal, containerRef);
+    return this.deps.store.listByContainer(container.id);
+  }
+
+  async getForward(principal: Principal, containerRef: string, forwardId: string): Promise<PortForward> {
+    const container = await this.findVisible(principal, containerRef);
+    const forward = await this.lookup(forwardId);
+    if (forward === undefined || forward.containerId !== container.id) {
+      throw DomainErrors.forwardNotFound(forwardId);
+    }
+    return forward;
+  }
+
+  async deleteForward(principal: Principal, containerRef: string, forwardId: string): Promise<void> {
+    const forward = await this.getForward(principal, containerRef, forwardId);
+    const removed = await this.removeForward(forward, 'deleted', `deleted by ${principal.id}`);
+    // Lost a race with another delete or with the container stopping: already gone.
+    if (!removed) throw DomainErrors.forwardNotFound(forwardId);
+  }
+
+  /** The forward behind a proxy or tunnel URL, if this caller may use it. */
+  async resolveForward(principal: Principal, forwardId: string): Promise<PortForward> {
+    const forward = await this.lookup(forwardId);
+    if (forward === undefined || !canAccess(principal, forward.owner)) {
+      throw DomainErrors.forwardNotFound(forwardId);
+    }
+    return forward;
+  }
+
+  /**
+   * A connection to the forward's container port. A container that turns out to be gone
+   * (an event we missed) takes its forward with it, and the caller gets "not found".
+   */
+  async connect(forward: PortForward): Promise<Duplex> {
+    try {
+      return await this.deps.runtime.dial({
+        containerId: forward.containerId,
+        incarnation: forward.incarnation,
+        port: forward.containerPort,
+      });
+    } catch (error) {
+      if (!(error instanceof RuntimeFailure)) throw error;
+      switch (error.reason) {
+        case 'refused':
+          throw DomainErrors.upstreamUnreachable(forward.containerPort, error);
+        case 'unavailable':
+          throw DomainErrors.runtimeUnavailable(error);
+        case 'gone':
+          await this.onContainerStopped(forward.containerId, 'container gone when dialed');
+          throw DomainErrors.forwardNotFound(forward.id);
+      }
+    }
+  }
+
+  /** Lifecycle: the container stopped, died or was removed. Removes all its forwards. */
+  async onContainerStopped(containerId: string, detail: string): Promise<number> {
+    for (const pending of this.pendingCreates.get(containerId) ?? []) pending.stale = true;
+    const forwards = await this.deps.store.listByContainer(containerId);
+    let removed = 0;
+    for (const forward of forwards) {
+      if (await this.removeForward(forward, 'container_stopped', detail)) removed += 1;
+    }
+    return removed;
+  }
+
+  /**
+   * After a gap in lifecycle events: every stored forward whose container no longer runs
+   * in the same life is removed. A runtime that cannot be asked leaves forwards alone;
+   * the next reconcile or dial decides.
+   */
+  async reconcile(): Promise<number> {
+    const forwards = await this.deps.store.listAll();
+    const verdicts = new Map<string, Promise<string | null>>();
+    let removed = 0;
+    for (const forward of forwards) {
+      let verdict = verdicts.get(forward.containerId);
+      if (verdict === undefined) {
+        verdict = this.staleReason(forward);
+        verdicts.set(forward.containerId, verdict);
+      }
+      const reason = await verdict;
+      if (reason !== null && (await this.removeForward(forward, 'reconciled', reason))) removed += 1;
+    }
+    return removed;
+  }
+
+  private async staleReason(forward: PortForward): Promise<string | null> {
+    let container: RuntimeContainer | null;
+    try {
+      container = await this.deps.runtime.find(forward.containerId);
+    } catch {
+      return null;
+    }
+    if (container === null) return 'container no longer exists';
+    if (!container.running) return `container is ${container.state}`;
+    if (container.incarnation !== forward.incarnation) return 'container was restarted';
+    return null;
+  }
+
+  private async insertForward(
+    container: RuntimeContainer,
+    containerPort: PortNumber,
+    requestedLocal: PortNumber | undefined,
+    name: string | null,
+  ): Promise<PortForward> {
+    const { maxForwardsPerContainer } = this.policy;
+    const existing = await this.deps.store.listByContainer(container.id);
+    if (existing.some((forward) => forward.containerPort === containerPort)) {
+      throw DomainErrors.portAlreadyForwarded(containerPort);
+    }
+    if (existing.length >= maxForwardsPerContainer) {
+      throw DomainErrors.limitExceeded(maxForwardsPerContainer);
+    }
+    const id = this.deps.ids.forwardId();
+    const localPort = await this.deps.localPorts.reserve(id, requestedLocal);
+    const forward: PortForward = {
+      id,
+      containerId: container.id,
+      containerPort,
+      localPort,
+      name,
+      owner: container.owner,
+      incarnation: container.incarnation,
+      createdAt: this.deps.clock.now(),
+    };
+    try {
+      const outcome = await this.deps.store.insert(forward, maxForwardsPerContainer);
+      if (!outcome.ok) {
+        throw outcome.reason === 'duplicate_port'
+          ? DomainErrors.portAlreadyForwarded(containerPort)
+          : DomainErrors.limitExceeded(maxForwardsPerContainer);
+      }
+    } catch (error) {
+      await this.deps.localPorts.release(localPort);
+      throw error;
+    }
+    return forward;
+  }
+
+  private async findVisible(principal: Principal, containerRef: string): Promise<RuntimeContainer> {
+    let container: RuntimeContainer | null;
+    try {
+      container = await this.deps.runtime.find(containerRef);
+    } catch (error) {
+      if (error instanceof RuntimeFailure) throw DomainErrors.runtimeUnavailable(error);
+      throw error;
+    }
+    if (container === null || !canAccess(principal, container.owner)) {
+      throw DomainErrors.containerNotFound(containerRef);
+    }
+    return container;
+  }
+
+  private async lookup(forwardId: string): Promise<PortForward | undefined> {
+    if (!isForwardId(forwardId)) return undefined;
+    return this.deps.store.get(forwardId as ForwardId);
+  }
+
+  /** Returns false when someone else removed it first; each removal is announced once. */
+  private async removeForward(
+    forward: PortForward,
+    reason: ForwardRemovalReason,
+    detail: string,
+  ): Promise<boolean> {
+    const removed = await this.deps.store.remove(forward.id);
+    if (removed === undefined) return false;
+    await this.deps.localPorts.release(removed.localPort);
+    this.deps.events.publish({ type: 'forward_removed', forward: removed, reason, detail });
+    return true;
+  }
+
+  private trackPending(containerId: string, pending: PendingCreate): void {
+    let set = this.pendingCreates.get(containerId);
+    if (set === undefined) {
+      set = new Set();
+      this.pendingCreates.set(containerId, set);
+    }
+    set.add(pending);
+  }
+
+  private untrackPending(containerId: string, pending: PendingCreate): void {
+    const set = this.pendingCreates.get(containerId);
+    set?.delete(pending);
+    if (set?.size === 0) this.pendingCreates.delete(containerId);
+  }
+}

@@ -1,0 +1,44 @@
+import { ESLint } from 'eslint';
+import path from 'node:path';
+
+// The layer rules live in eslint.config.js; this proves they bite, so that a config edit
+// that silently disables them fails the build.
+const root = path.resolve(__dirname, '../..');
+// The config is passed in rather than found, because ESLint loads config files with a
+// dynamic import that Jest's module loader does not support.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const config = require(path.join(root, 'eslint.config.js')) as ESLint.Options['overrideConfig'];
+const eslint = new ESLint({ cwd: root, overrideConfigFile: true, overrideConfig: config });
+
+async function restrictedImportErrors(file: string, source: string): Promise<string[]> {
+  const [result] = await eslint.lintText(source, { filePath: path.join(root, file) });
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+describe('layer rules', () => {
+  it.each(['express', 'ws', 'http-proxy', 'dockerode', 'inversify', 'pino', '@kubernetes/client-node'])(
+    'core may not import %s',
+    async (library) => {
+      const errors = await restrictedImportErrors('packages/core/src/probe.ts', `import x from '${library}';\nexport const y = x;\n`);
+      expect(errors).toHaveLength(1);
+    },
+  );
+
+  it.each([
+    ['an adapter reaching into core internals', 'packages/adapters-docker/src/probe.ts', '@porthole/core/src/use-cases/forward.service'],
+    ['an adapter importing delivery', 'packages/adapters-docker/src/probe.ts', '@porthole/http-api'],
+    ['delivery importing a runtime adapter', 'packages/http-api/src/probe.ts', '@porthole/adapters-docker'],
+    ['delivery importing dockerode', 'packages/http-api/src/probe.ts', 'dockerode'],
+  ])('refuses %s', async (_description, file, target) => {
+    const errors = await restrictedImportErrors(file, `import x from '${target}';\nexport const y = x;\n`);
+    expect(errors).toHaveLength(1);
+  });
+
+  it.each([
+    ['core importing node built-ins', 'packages/core/src/probe.ts', 'node:net'],
+    ['an adapter importing core', 'packages/adapters-docker/src/probe.ts', '@porthole/core'],
+    ['the server importing everything', 'apps/server/src/probe.ts', '@porthole/adapters-docker'],
+  ])('allows %s', async (_description, file, target) => {
+    expect(await restrictedImportErrors(file, `import x from '${target}';\nexport const y = x;\n`)).toEqual([]);
+  });
+});
