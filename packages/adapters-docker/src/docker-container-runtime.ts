@@ -1,0 +1,153 @@
+import {
+  RuntimeFailure,
+  type ContainerRuntime,
+  type DialTarget,
+  type LifecycleEvent,
+  type RuntimeContainer,
+  type Unsubscribe,
+} from '@porthole/core';
+import type Dockerode from 'dockerode';
+import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { dialRoute, toEngineRef, toRuntimeContainer, type ContainerInspect } from './docker-container';
+import { dockerFromEnvironment, pingWithin } from './docker-environment';
+import { classifyEngineError, describeError, engineUnavailable } from './docker-errors';
+import { DockerEventWatch } from './docker-events';
+import { resolveOptions, type DockerRuntimeOptions, type ResolvedDockerRuntimeOptions } from './docker-runtime-options';
+
+/**
+ * Porthole's ContainerRuntime on a Docker engine: inspects containers, dials their
+ * ports at the address the engine reports, and turns the engine's event stream into
+ * lifecycle events. No dockerode error crosses this class: every failure is a
+ * RuntimeFailure ('unavailable', 'gone' or 'refused').
+ */
+export class DockerContainerRuntime implements ContainerRuntime {
+  private readonly options: ResolvedDockerRuntimeOptions;
+
+  /**
+   * @param docker the engine client; by default the one the docker CLI would use
+   *   (DOCKER_HOST, see dockerFromEnvironment).
+   * @throws RangeError for a non-positive timeout or backoff option.
+   */
+  constructor(
+    private readonly docker: Dockerode = dockerFromEnvironment(),
+    options: DockerRuntimeOptions = {},
+  ) {
+    this.options = resolveOptions(options);
+  }
+
+  async find(ref: string): Promise<RuntimeContainer | null> {
+    const info = await this.inspect(ref, `looking up container ${ref}`);
+    return info === null ? null : toRuntimeContainer(info);
+  }
+
+  async dial(target: DialTarget): Promise<Duplex> {
+    const { containerId, incarnation, port } = target;
+    // Inspected fresh on every dial: the proxy may only ever dial an address the engine
+    // reports for this container now, never one remembered from an earlier life.
+    const info = await this.inspect(containerId, `dialing container ${containerId}`);
+    // The id must match exactly: a name or prefix that now resolves to another container
+    // is not the container the forward was made for.
+    if (info === null || info.Id !== containerId) {
+      throw new RuntimeFailure('gone', `container ${containerId} no longer exists`);
+    }
+    const container = toRuntimeContainer(info);
+    if (!container.running) {
+      throw new RuntimeFailure('gone', `container ${containerId} is ${container.state}`);
+    }
+    if (container.incarnation !== incarnation) {
+      throw new RuntimeFailure('gone', `container ${containerId} was restarted since the forward was made`);
+    }
+    const host = await this.addressOf(info);
+    return this.connect(host, port, containerId);
+  }
+
+  watch(listener: (event: LifecycleEvent) => void): Unsubscribe {
+    const watch = new DockerEventWatch(this.docker, listener, this.options);
+    watch.start();
+    return () => watch.stop();
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await pingWithin(this.docker, this.options.requestTimeoutMs);
+    } catch (error) {
+      throw engineUnavailable(error, 'pinging it');
+    }
+  }
+
+  /** The inspect answer, or null when the engine has no such container. */
+  private async inspect(ref: string, doing: string): Promise<ContainerInspect | null> {
+    // Not something the engine could know: answering null spares a request, and keeps
+    // odd references (`../images/x`) out of the engine's URL space.
+    const engineRef = toEngineRef(ref);
+    if (engineRef === null) return null;
+    try {
+      return await this.docker
+        .getContainer(engineRef)
+        .inspect({ abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) });
+    } catch (error) {
+      if (classifyEngineError(error) === 'not_found') return null;
+      throw engineUnavailable(error, doing);
+    }
+  }
+
+  /** The host to dial for a running container, following a shared network namespace once. */
+  private async addressOf(info: ContainerInspect): Promise<string> {
+    const id = info.Id;
+    const route = dialRoute(info, this.options.hostNetworkAddress);
+    if (route.kind === 'address') return route.host;
+    if (route.kind === 'none') throw new RuntimeFailure('refused', `container ${id} cannot be dialed: ${route.why}`);
+
+    // `--network container:X`: its ports are X's ports, at X's address.
+    const owner = await this.inspect(route.containerRef, `dialing container ${id}`);
+    if (owner === null || !toRuntimeContainer(owner).running) {
+      throw new RuntimeFailure('refused', `container ${id} shares the network of ${route.containerRef}, which is not running`);
+    }
+    const ownerRoute = dialRoute(owner, this.options.hostNetworkAddress);
+    if (ownerRoute.kind !== 'address') {
+      throw new RuntimeFailure('refused', `container ${id} shares the network of ${route.containerRef}, which cannot be dialed`);
+    }
+    return ownerRoute.host;
+  }
+
+  private connect(host: string, port: number, containerId: string): Promise<Socket> {
+    const timeoutMs = this.options.connectTimeoutMs;
+    return new Promise<Socket>((resolve, reject) => {
+      const socket = connect({ host, port });
+      const cleanup = () => {
+        socket.removeListener('connect', onConnect);
+        socket.removeListener('error', onError);
+        socket.removeListener('timeout', onTimeout);
+        socket.setTimeout(0);
+      };
+      const onConnect = () => {
+        cleanup();
+        // Proxied requests and tunnels write small frames that should leave at once.
+        socket.setNoDelay(true);
+        resolve(socket);
+      };
+      // ECONNREFUSED (nothing listens), EHOSTUNREACH, ENETUNREACH, ...: all mean that
+      // nothing accepts on the port, which is what the caller needs to know.
+      const onError = (error: Error) => {
+        cleanup();
+        socket.destroy();
+        reject(
+          new RuntimeFailure(
+            'refused',
+            `nothing accepts connections on port ${port} of container ${containerId} (${host}): ${describeError(error)}`,
+            { cause: error },
+          ),
+        );
+      };
+      // Before 'connect', the idle timeout is a connect timeout: the address of a
+      // container that just died may not answer at all.
+      const onTimeout = () =>
+        onError(Object.assign(new Error(`connect timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      socket.setTimeout(timeoutMs);
+      socket.once('connect', onConnect);
+      socket.once('error', onError);
+      socket.once('timeout', onTimeout);
+    });
+  }
+}

@@ -1,0 +1,155 @@
+import { dialRoute, toEngineRef, toRuntimeContainer, type ContainerInspect, type DialRoute } from './docker-container';
+
+const ID = '3f2a9c1d7e44b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5';
+const STARTED = '2026-12-03T12:00:00.123456789Z';
+
+type StateOverrides = Partial<ContainerInspect['State']>;
+
+/** An inspect answer as the engine sends it for a running bridge container, with overrides. */
+function inspect(overrides: Omit<Partial<ContainerInspect>, 'State'> & { State?: StateOverrides } = {}): ContainerInspect {
+  const { State, ...rest } = overrides;
+  return {
+    Id: ID,
+    Name: '/web',
+    State: { Status: 'running', Running: true, Paused: false, Restarting: false, StartedAt: STARTED, ...State },
+    Config: { Labels: {} },
+    HostConfig: { NetworkMode: 'bridge' },
+    NetworkSettings: {
+      IPAddress: '172.17.0.2',
+      GlobalIPv6Address: '',
+      Networks: { bridge: { IPAddress: '172.17.0.2', GlobalIPv6Address: '' } },
+    },
+    ...rest,
+  };
+}
+
+describe('toRuntimeContainer', () => {
+  it('keeps the full id and drops the leading slash of the name', () => {
+    expect(toRuntimeContainer(inspect())).toEqual({
+      id: ID,
+      name: 'web',
+      running: true,
+      state: 'running',
+      incarnation: STARTED,
+      owner: null,
+    });
+  });
+
+  it.each<[string, StateOverrides, boolean, string]>([
+    ['running', {}, true, 'running'],
+    ['paused (Docker keeps Running=true)', { Status: 'paused', Paused: true }, false, 'paused'],
+    ['restarting (Docker keeps Running=true)', { Status: 'restarting', Restarting: true }, false, 'restarting'],
+    ['exited', { Status: 'exited', Running: false }, false, 'exited'],
+    ['created, never started', { Status: 'created', Running: false, StartedAt: '0001-01-01T00:00:00Z' }, false, 'created'],
+    ['dead', { Status: 'dead', Running: false }, false, 'dead'],
+    ['being removed', { Status: 'removing', Running: false }, false, 'removing'],
+  ])('a container that is %s', (_description, state, running, status) => {
+    const container = toRuntimeContainer(inspect({ State: state }));
+    expect(container.running).toBe(running);
+    expect(container.state).toBe(status);
+  });
+
+  it.each<[string, ContainerInspect['Config'], string | null]>([
+    ['labelled porthole.owner', { Labels: { 'porthole.owner': 'alice', other: 'x' } }, 'alice'],
+    ['with other labels only', { Labels: { 'com.example': 'x' } }, null],
+    ['with null labels', { Labels: null }, null],
+    ['without a config', null, null],
+  ])('owner of a container %s', (_description, config, owner) => {
+    expect(toRuntimeContainer(inspect({ Config: config })).owner).toBe(owner);
+  });
+
+  it('a restart is a new incarnation, a pause is not', () => {
+    const first = toRuntimeContainer(inspect());
+    const paused = toRuntimeContainer(inspect({ State: { Paused: true, Status: 'paused' } }));
+    const restarted = toRuntimeContainer(inspect({ State: { StartedAt: '2026-12-03T12:05:00.000000001Z' } }));
+    expect(paused.incarnation).toBe(first.incarnation);
+    expect(restarted.incarnation).not.toBe(first.incarnation);
+  });
+});
+
+describe('dialRoute', () => {
+  const endpoint = (IPAddress: string, GlobalIPv6Address = '') => ({ IPAddress, GlobalIPv6Address });
+
+  it.each<[string, Partial<ContainerInspect>, DialRoute]>([
+    ['the default bridge', {}, { kind: 'address', host: '172.17.0.2' }],
+    ['the host network: loopback', { HostConfig: { NetworkMode: 'host' } }, { kind: 'address', host: '127.0.0.1' }],
+    [
+      'a named network it was started on, over others listed first',
+      {
+        HostConfig: { NetworkMode: 'web' },
+        NetworkSettings: { IPAddress: '', Networks: { apps: endpoint('10.0.1.5'), web: endpoint('10.0.2.7') } },
+      },
+      { kind: 'address', host: '10.0.2.7' },
+    ],
+    [
+      'the first network with an address when the named one has none',
+      {
+        HostConfig: { NetworkMode: 'web' },
+        NetworkSettings: { IPAddress: '', Networks: { web: endpoint(''), apps: endpoint('10.0.1.5') } },
+      },
+      { kind: 'address', host: '10.0.1.5' },
+    ],
+    [
+      'the legacy top-level address when no network has one',
+      { NetworkSettings: { IPAddress: '172.17.0.9', Networks: { bridge: endpoint('') } } },
+      { kind: 'address', host: '172.17.0.9' },
+    ],
+    [
+      'a network listed as null is skipped',
+      { NetworkSettings: { IPAddress: '', Networks: { broken: null, bridge: endpoint('172.17.0.4') } } },
+      { kind: 'address', host: '172.17.0.4' },
+    ],
+    [
+      'an IPv6-only network',
+      { NetworkSettings: { IPAddress: '', Networks: { v6: endpoint('', 'fd00::5') } } },
+      { kind: 'address', host: 'fd00::5' },
+    ],
+    [
+      'another container’s network namespace',
+      { HostConfig: { NetworkMode: `container:${ID}` }, NetworkSettings: { IPAddress: '', Networks: {} } },
+      { kind: 'shared', containerRef: ID },
+    ],
+    [
+      'no network at all',
+      { HostConfig: { NetworkMode: 'none' }, NetworkSettings: { IPAddress: '', Networks: { none: endpoint('') } } },
+      { kind: 'none', why: 'it runs with --network none' },
+    ],
+    [
+      'networks without addresses (not attached yet)',
+      { NetworkSettings: { IPAddress: '', Networks: { bridge: endpoint('') } } },
+      { kind: 'none', why: 'it has no address on any network' },
+    ],
+    ['no network settings at all', { NetworkSettings: null }, { kind: 'none', why: 'it has no address on any network' }],
+  ])('%s', (_description, overrides, route) => {
+    expect(dialRoute(inspect(overrides), '127.0.0.1')).toEqual(route);
+  });
+
+  it('uses the configured address for host-network containers', () => {
+    expect(dialRoute(inspect({ HostConfig: { NetworkMode: 'host' } }), '10.9.8.7')).toEqual({
+      kind: 'address',
+      host: '10.9.8.7',
+    });
+  });
+});
+
+describe('toEngineRef', () => {
+  it.each<[string, string, string | null]>([
+    ['a full id', ID, ID],
+    ['a short id', ID.slice(0, 12), ID.slice(0, 12)],
+    ['a name', 'web', 'web'],
+    ['a name with dots, dashes and underscores', 'my_app.web-1', 'my_app.web-1'],
+    ['a name with the engine’s leading slash, sent without it', '/web', 'web'],
+    ['an empty string', '', null],
+    ['just a slash', '/', null],
+    ['two slashes (the engine would redirect)', '//web', null],
+    ['a path escaping /containers', '../images/json', null],
+    ['a dot segment', '..', null],
+    ['a query', 'web?all=1', null],
+    ['an encoded slash', 'web%2F..', null],
+    ['whitespace', 'web 1', null],
+    ['a name starting with a dot', '.web', null],
+    ['something absurdly long', 'a'.repeat(300), null],
+  ])('%s', (_description, ref, engineRef) => {
+    expect(toEngineRef(ref)).toBe(engineRef);
+  });
+});
