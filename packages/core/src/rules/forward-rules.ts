@@ -1,5 +1,5 @@
 import { DomainErrors } from '../domain/errors';
-import { MAX_FORWARD_NAME_LENGTH, type PortForward } from '../domain/port-forward';
+import { MAX_FORWARD_NAME_LENGTH } from '../domain/port-forward';
 import type { Principal } from '../domain/principal';
 
 /** Why a new forward may not be added to a container, or null when it may. */
@@ -10,7 +10,7 @@ export type AddViolation = 'duplicate_port' | 'limit_reached' | null;
  * exactly the same ones. A duplicate is reported before the cap: it says more.
  */
 export function checkAddForward(
-  existing: readonly Pick<PortForward, 'containerPort'>[],
+  existing: readonly { readonly containerPort: number }[],
   containerPort: number,
   maxPerContainer: number,
 ): AddViolation {

@@ -203,14 +203,34 @@ describe('ForwardService list, get, delete, resolve', () => {
 
 describe('ForwardService lifecycle', () => {
   it('removes every forward of a stopped container and nothing else', async () => {
-    const { service, events } = setUp();
+    const { service, events, runtime } = setUp();
     await service.createForward(admin, 'web', { containerPort: 1 });
     await service.createForward(admin, 'web', { containerPort: 2 });
     const bobs = await service.createForward(admin, 'bobs', { containerPort: 1 });
+    runtime.stopSilently(RUNNING);
     expect(await service.onContainerStopped(RUNNING, 'died')).toBe(2);
     const removed = events.events.filter((e) => e.type === 'forward_removed');
     expect(removed.map((e) => e.type === 'forward_removed' && e.reason)).toEqual(['container_stopped', 'container_stopped']);
     expect((await service.resolveForward(admin, bobs.id)).id).toBe(bobs.id);
+  });
+
+  it('keeps the forwards of a new life when a late stop event of the old life arrives', async () => {
+    const { service, runtime, store } = setUp();
+    const old = await service.createForward(admin, 'web', { containerPort: 1 });
+    runtime.stopSilently(RUNNING);
+    runtime.start(RUNNING);
+    const fresh = await service.createForward(admin, 'web', { containerPort: 2 });
+    expect(await service.onContainerStopped(RUNNING, 'died')).toBe(1);
+    expect((await store.listAll()).map((f) => f.id)).toEqual([fresh.id]);
+    expect(await store.get(old.id)).toBeUndefined();
+  });
+
+  it('removes everything when the runtime cannot say what runs', async () => {
+    const { service, runtime, store } = setUp();
+    await service.createForward(admin, 'web', { containerPort: 1 });
+    runtime.setUnavailable(true);
+    expect(await service.onContainerStopped(RUNNING, 'died')).toBe(1);
+    expect(await store.listAll()).toHaveLength(0);
   });
 
   it.each([

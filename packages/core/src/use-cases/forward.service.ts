@@ -42,6 +42,7 @@ export interface ForwardServiceDeps {
 
 /** A create in progress; a stop of its container while it runs makes it stale. */
 interface PendingCreate {
+  readonly incarnation: string;
   stale: boolean;
 }
 
@@ -71,7 +72,7 @@ export class ForwardService {
     const container = await this.findVisible(principal, containerRef);
     if (!container.running) throw DomainErrors.containerNotRunning(containerRef, container.state);
 
-    const pending: PendingCreate = { stale: false };
+    const pending: PendingCreate = { incarnation: container.incarnation, stale: false };
     this.trackPending(container.id, pending);
     try {
       const forward = await this.createLocks.run(container.id, () =>
@@ -145,15 +146,33 @@ export class ForwardService {
     }
   }
 
-  /** Lifecycle: the container stopped, died or was removed. Removes all its forwards. */
+  /**
+   * Lifecycle: the container stopped, died or was removed. Removes its forwards, except
+   * those of a life that is running right now: a late event of the previous life (after a
+   * quick restart) must not take the forwards made since. When the runtime cannot be asked,
+   * everything goes: a forward to a stopped container is worse than one recreated.
+   */
   async onContainerStopped(containerId: string, detail: string): Promise<number> {
-    for (const pending of this.pendingCreates.get(containerId) ?? []) pending.stale = true;
+    const running = await this.runningIncarnation(containerId);
+    for (const pending of this.pendingCreates.get(containerId) ?? []) {
+      if (pending.incarnation !== running) pending.stale = true;
+    }
     const forwards = await this.deps.store.listByContainer(containerId);
     let removed = 0;
     for (const forward of forwards) {
+      if (forward.incarnation === running) continue;
       if (await this.removeForward(forward, 'container_stopped', detail)) removed += 1;
     }
     return removed;
+  }
+
+  private async runningIncarnation(containerId: string): Promise<string | undefined> {
+    try {
+      const container = await this.deps.runtime.find(containerId);
+      return container?.running === true && container.id === containerId ? container.incarnation : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -1,0 +1,61 @@
+import { ConfigError, parseConfig } from './config';
+
+describe('parseConfig', () => {
+  it('has the documented defaults', () => {
+    expect(parseConfig({})).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      publicUrl: undefined,
+      runtime: 'auto',
+      dockerHost: undefined,
+      adminToken: undefined,
+      localPorts: { first: 20000, last: 29999 },
+      localBind: '127.0.0.1',
+      maxForwardsPerContainer: 10,
+      proxyMaxBytes: 104857600,
+      tunnelBytesPerSecond: 10485760,
+      tunnelIdleTimeoutMs: 300000,
+      logLevel: 'info',
+    });
+  });
+
+  it.each<[string, Record<string, string>, Partial<ReturnType<typeof parseConfig>>]>([
+    ['a public URL with a trailing slash', { PORTHOLE_PUBLIC_URL: 'https://p.example.com/' }, { publicUrl: 'https://p.example.com' }],
+    ['a public URL with a path', { PORTHOLE_PUBLIC_URL: 'https://example.com/porthole/' }, { publicUrl: 'https://example.com/porthole' }],
+    ['another host and port', { PORTHOLE_HOST: '0.0.0.0', PORTHOLE_PORT: '9000' }, { host: '0.0.0.0', port: 9000 }],
+    ['a port range', { PORTHOLE_LOCAL_PORTS: '30000-30010' }, { localPorts: { first: 30000, last: 30010 } }],
+    ['unlimited tunnel rate', { PORTHOLE_TUNNEL_BYTES_PER_SECOND: '0' }, { tunnelBytesPerSecond: 0 }],
+    ['blank values count as unset', { PORTHOLE_PORT: '  ' }, { port: 8080 }],
+    ['the docker runtime', { PORTHOLE_RUNTIME: 'docker' }, { runtime: 'docker' }],
+  ])('reads %s', (_description, env, expected) => {
+    expect(parseConfig(env)).toMatchObject(expected);
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['a port that is not a number', { PORTHOLE_PORT: 'eighty' }, 'PORTHOLE_PORT'],
+    ['a port out of range', { PORTHOLE_PORT: '70000' }, 'PORTHOLE_PORT'],
+    ['a negative cap', { PORTHOLE_MAX_FORWARDS_PER_CONTAINER: '-1' }, 'PORTHOLE_MAX_FORWARDS_PER_CONTAINER'],
+    ['a zero cap', { PORTHOLE_MAX_FORWARDS_PER_CONTAINER: '0' }, 'PORTHOLE_MAX_FORWARDS_PER_CONTAINER'],
+    ['an unknown runtime', { PORTHOLE_RUNTIME: 'podman' }, 'PORTHOLE_RUNTIME'],
+    ['a relative public URL', { PORTHOLE_PUBLIC_URL: 'porthole.example.com' }, 'PORTHOLE_PUBLIC_URL'],
+    ['a public URL with a query', { PORTHOLE_PUBLIC_URL: 'https://x.example.com/?a=1' }, 'PORTHOLE_PUBLIC_URL'],
+    ['a ftp public URL', { PORTHOLE_PUBLIC_URL: 'ftp://x.example.com' }, 'PORTHOLE_PUBLIC_URL'],
+    ['a reversed port range', { PORTHOLE_LOCAL_PORTS: '30000-20000' }, 'PORTHOLE_LOCAL_PORTS'],
+    ['a port range that is one port number', { PORTHOLE_LOCAL_PORTS: '20000' }, 'PORTHOLE_LOCAL_PORTS'],
+    ['a short admin token', { PORTHOLE_ADMIN_TOKEN: 'secret' }, 'PORTHOLE_ADMIN_TOKEN'],
+    ['an admin token with a space', { PORTHOLE_ADMIN_TOKEN: 'correct horse battery staple' }, 'PORTHOLE_ADMIN_TOKEN'],
+    ['a fractional byte limit', { PORTHOLE_PROXY_MAX_BYTES: '1.5' }, 'PORTHOLE_PROXY_MAX_BYTES'],
+    ['an idle timeout under a second', { PORTHOLE_TUNNEL_IDLE_TIMEOUT_MS: '10' }, 'PORTHOLE_TUNNEL_IDLE_TIMEOUT_MS'],
+    ['an unknown log level', { PORTHOLE_LOG_LEVEL: 'loud' }, 'PORTHOLE_LOG_LEVEL'],
+  ])('refuses %s, naming %s', (_description, env, variable) => {
+    let thrown: unknown;
+    try {
+      parseConfig(env);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe(variable);
+    expect((thrown as ConfigError).message).toMatch(new RegExp(`^${variable}: `));
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * Configuration from the environment (DESIGN.md §5). Every value is checked here, once:
+ * a bad one stops start-up with a ConfigError naming the variable.
+ */
+export type RuntimeChoice = 'auto' | 'docker' | 'kubernetes';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface PortholeConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Undefined when not configured: then it is the address Porthole listens on. */
+  readonly publicUrl: string | undefined;
+  readonly runtime: RuntimeChoice;
+  readonly dockerHost: string | undefined;
+  readonly adminToken: string | undefined;
+  readonly localPorts: { readonly first: number; readonly last: number };
+  readonly localBind: string;
+  readonly maxForwardsPerContainer: number;
+  readonly proxyMaxBytes: number;
+  readonly tunnelBytesPerSecond: number;
+  readonly tunnelIdleTimeoutMs: number;
+  readonly logLevel: LogLevel;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}".`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}.`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}; got "${raw}".`);
+  }
+  return raw as T;
+}
+
+function portRange(env: Env, name: string): { first: number; last: number } {
+  const raw = read(env, name) ?? '20000-29999';
+  const match = /^(\d{1,5})-(\d{1,5})$/.exec(raw);
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2]);
+  if (match === null || first < 1 || last > 65535 || first > last) {
+    throw new ConfigError(name, `must be a port range like 20000-29999 (1..65535, low-high); got "${raw}".`);
+  }
+  return { first, last };
+}
+
+function publicUrl(env: Env, name: string): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an absolute http(s) URL such as https://porthole.example.com; got "${raw}".`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `must start with http:// or https://; got "${raw}".`);
+  }
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    throw new ConfigError(name, `must not carry credentials, a query or a fragment; got "${raw}".`);
+  }
+  return url.toString().replace(/\/$/, '');
+}
+
+function adminToken(env: Env, name: string): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  // The token travels in a WebSocket subprotocol too, which only allows RFC 7230 tokens.
+  if (!/^[A-Za-z0-9._~+-]{16,256}$/.test(raw)) {
+    throw new ConfigError(name, 'must be 16 to 256 characters of letters, digits and . _ ~ + - only.');
+  }
+  return raw;
+}
+
+export function parseConfig(env: Env): PortholeConfig {
+  const host = read(env, 'PORTHOLE_HOST') ?? '127.0.0.1';
+  const port = integer(env, 'PORTHOLE_PORT', 8080, 0, 65535);
+  return {
+    host,
+    port,
+    publicUrl: publicUrl(env, 'PORTHOLE_PUBLIC_URL'),
+    runtime: oneOf(env, 'PORTHOLE_RUNTIME', ['auto', 'docker', 'kubernetes'] as const, 'auto'),
+    dockerHost: read(env, 'DOCKER_HOST'),
+    adminToken: adminToken(env, 'PORTHOLE_ADMIN_TOKEN'),
+    localPorts: portRange(env, 'PORTHOLE_LOCAL_PORTS'),
+    localBind: read(env, 'PORTHOLE_LOCAL_BIND') ?? '127.0.0.1',
+    maxForwardsPerContainer: integer(env, 'PORTHOLE_MAX_FORWARDS_PER_CONTAINER', 10, 1, 1000),
+    proxyMaxBytes: integer(env, 'PORTHOLE_PROXY_MAX_BYTES', 100 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+    tunnelBytesPerSecond: integer(env, 'PORTHOLE_TUNNEL_BYTES_PER_SECOND', 10 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
+    tunnelIdleTimeoutMs: integer(env, 'PORTHOLE_TUNNEL_IDLE_TIMEOUT_MS', 5 * 60 * 1000, 1000, 24 * 60 * 60 * 1000),
+    logLevel: oneOf(env, 'PORTHOLE_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+  };
+}

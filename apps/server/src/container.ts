@@ -1,0 +1,82 @@
+import { Container } from 'inversify';
+import {
+  CryptoIdGenerator,
+  ForwardLifecycle,
+  ForwardService,
+  InMemoryForwardStore,
+  InProcessEventBus,
+  RangePortAllocator,
+  systemClock,
+  type ContainerRuntime,
+} from '@porthole/core';
+import { StaticTokenAuthenticator, createPortholeHttp } from '@porthole/http-api';
+import type { Logger } from 'pino';
+import type { PortholeConfig } from './config';
+import { TOKENS } from './tokens';
+
+export interface Wiring {
+  readonly config: PortholeConfig & { readonly publicUrl: string };
+  readonly logger: Logger;
+  readonly runtime: ContainerRuntime;
+  readonly adminToken: string;
+}
+
+/**
+ * The one place that knows every package. Core classes carry no decorators; each is built
+ * by a factory here from the ports it needs.
+ */
+export function buildContainer({ config, logger, runtime, adminToken }: Wiring): Container {
+  const container = new Container({ defaultScope: 'Singleton' });
+  container.bind(TOKENS.Config).toConstantValue(config);
+  container.bind(TOKENS.Logger).toConstantValue(logger);
+  container.bind(TOKENS.AdminToken).toConstantValue(adminToken);
+  container.bind(TOKENS.ContainerRuntime).toConstantValue(runtime);
+  container.bind(TOKENS.ForwardStore).toDynamicValue(() => new InMemoryForwardStore());
+  container.bind(TOKENS.LocalPortAllocator).toDynamicValue(() => new RangePortAllocator(config.localPorts));
+  container.bind(TOKENS.Clock).toConstantValue(systemClock);
+  container.bind(TOKENS.IdGenerator).toDynamicValue(() => new CryptoIdGenerator());
+  container
+    .bind(TOKENS.EventBus)
+    .toDynamicValue(() => new InProcessEventBus((error) => logger.error({ err: error }, 'forward event listener failed')));
+
+  container.bind(TOKENS.ForwardService).toDynamicValue(
+    (ctx) =>
+      new ForwardService({
+        runtime: ctx.get(TOKENS.ContainerRuntime),
+        store: ctx.get(TOKENS.ForwardStore),
+        localPorts: ctx.get(TOKENS.LocalPortAllocator),
+        ids: ctx.get(TOKENS.IdGenerator),
+        clock: ctx.get(TOKENS.Clock),
+        events: ctx.get(TOKENS.EventBus),
+        policy: { maxForwardsPerContainer: config.maxForwardsPerContainer },
+      }),
+  );
+  container.bind(TOKENS.ForwardLifecycle).toDynamicValue(
+    (ctx) =>
+      new ForwardLifecycle(ctx.get(TOKENS.ContainerRuntime), ctx.get(TOKENS.ForwardService), ({ msg, ...rest }) =>
+        logger.info(rest, msg),
+      ),
+  );
+  container
+    .bind(TOKENS.Authenticator)
+    .toDynamicValue(
+      (ctx) => new StaticTokenAuthenticator([{ token: ctx.get(TOKENS.AdminToken), principal: { id: 'admin', role: 'admin' } }]),
+    );
+  container.bind(TOKENS.Http).toDynamicValue((ctx) => {
+    const runtimeForReadiness = ctx.get(TOKENS.ContainerRuntime);
+    return createPortholeHttp({
+      forwards: ctx.get(TOKENS.ForwardService),
+      authenticator: ctx.get(TOKENS.Authenticator),
+      readiness: () => runtimeForReadiness.ping(),
+      forwardEvents: ctx.get(TOKENS.EventBus),
+      publicUrl: config.publicUrl,
+      logger,
+      limits: {
+        proxyMaxBytes: config.proxyMaxBytes,
+        tunnelBytesPerSecond: config.tunnelBytesPerSecond,
+        tunnelIdleTimeoutMs: config.tunnelIdleTimeoutMs,
+      },
+    });
+  });
+  return container;
+}

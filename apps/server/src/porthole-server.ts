@@ -1,0 +1,87 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { ContainerRuntime } from '@porthole/core';
+import type { Logger } from 'pino';
+import { generateAdminToken } from './admin-token';
+import type { PortholeConfig } from './config';
+import { buildContainer } from './container';
+import { selectRuntime } from './runtime-selection';
+import { TOKENS } from './tokens';
+
+export interface RunningPorthole {
+  readonly server: Server;
+  /** Where it listens, e.g. http://127.0.0.1:8080. */
+  readonly url: string;
+  readonly publicUrl: string;
+  readonly adminToken: string;
+  readonly adminTokenGenerated: boolean;
+  /**
+   * Stops accepting, closes tunnels with 1001 and proxied connections, and resolves when
+   * every socket is gone or after `graceMs`, whichever comes first.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly logger: Logger;
+  /** Overrides runtime selection (tests, embedding). */
+  readonly runtime?: ContainerRuntime;
+}
+
+function hostForUrl(address: AddressInfo): string {
+  if (address.address === '0.0.0.0' || address.address === '::') return 'localhost';
+  return address.family === 'IPv6' ? `[${address.address}]` : address.address;
+}
+
+/** Builds everything, listens, and starts following container lifecycles. */
+export async function startPorthole(config: PortholeConfig, options: StartOptions): Promise<RunningPorthole> {
+  const { logger } = options;
+  const runtime = options.runtime ?? (await selectRuntime(config, logger));
+  const adminTokenGenerated = config.adminToken === undefined;
+  const adminToken = config.adminToken ?? generateAdminToken();
+
+  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 });
+  server.listen(config.port, config.host);
+  await Promise.race([
+    once(server, 'listening'),
+    once(server, 'error').then(([error]) => {
+      throw error;
+    }),
+  ]);
+  const address = server.address() as AddressInfo;
+  const url = `http://${hostForUrl(address)}:${address.port}`;
+  // Links are built from the public URL, which defaults to where we actually listen (so
+  // port 0 works); the wiring therefore happens after listen, before any I/O turn.
+  const publicUrl = config.publicUrl ?? url;
+  const container = buildContainer({ config: { ...config, publicUrl }, logger, runtime, adminToken });
+  const http = container.get(TOKENS.Http);
+  const lifecycle = container.get(TOKENS.ForwardLifecycle);
+  server.on('request', http.handleRequest);
+  server.on('upgrade', http.handleUpgrade);
+  // Malformed HTTP from a client: answer 400 if we still can, never crash.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    logger.debug({ err: error }, 'client error');
+    if (socket.writable && error.code !== 'ECONNRESET') {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+    socket.destroy();
+  });
+  lifecycle.start();
+
+  let closing: Promise<void> | undefined;
+  const close = (graceMs = 4000): Promise<void> => {
+    closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      lifecycle.stop();
+      http.shutdown();
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(timer);
+    })();
+    return closing;
+  };
+
+  return { server, url, publicUrl, adminToken, adminTokenGenerated, close };
+}

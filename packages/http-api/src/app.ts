@@ -1,0 +1,110 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import express, { type Express } from 'express';
+import type { ForwardEvent, ForwardService } from '@porthole/core';
+import type { Authenticator } from './auth/authenticator';
+import { ConnectionRegistry } from './connections/connection-registry';
+import { HttpErrors } from './errors/http-error';
+import { rejectUpgrade, sendError } from './errors/send-error';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
+import { silentLogger, type Logger } from './logger';
+import { ForwardProxy } from './proxy/forward-proxy';
+import { PublicUrls } from './public-urls';
+import { requestIdOf } from './request-id';
+import { healthRouter } from './rest/health.router';
+import { forwardsRouter } from './rest/forwards.router';
+import { TunnelServer } from './tunnel/tunnel-server';
+
+/** Where delivery hears about forwards being removed, to close their connections. */
+export interface ForwardEventSource {
+  subscribe(listener: (event: ForwardEvent) => void): () => void;
+}
+
+export interface PortholeHttpOptions {
+  readonly forwards: ForwardService;
+  readonly authenticator: Authenticator;
+  /** Resolves when the container runtime answers; backs `GET /readyz`. */
+  readonly readiness: () => Promise<void>;
+  readonly forwardEvents: ForwardEventSource;
+  /** Base of every link handed out (`proxy_url`, `websocket_url`). */
+  readonly publicUrl: string;
+  readonly logger?: Logger;
+  readonly limits?: Partial<HttpLimits>;
+}
+
+export interface PortholeHttp {
+  /** Express app with the REST API and health routes (not the proxy fast path). */
+  readonly app: Express;
+  /** The request listener for `http.createServer`: proxy paths first, then the app. */
+  readonly handleRequest: RequestListener;
+  /** For the server's `upgrade` event: tunnels and proxied WebSockets. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  readonly connections: ConnectionRegistry;
+  /** Closes every tunnel (1001 "going away") and proxied connection; stops listening to events. */
+  shutdown(): void;
+}
+
+const PROXY_PATH = /^\/p\/[^/?#]*/;
+const TUNNEL_PATH = /^\/ws\/port-forward\/([^/?#]+)\/?(?:\?.*)?$/;
+
+/**
+ * Builds every inbound adapter over one ForwardService. The server (or a platform that
+ * embeds Porthole) owns the `http.Server` and passes requests and upgrades in.
+ */
+export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
+  const logger = options.logger ?? silentLogger;
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+  const urls = new PublicUrls(options.publicUrl);
+  const connections = new ConnectionRegistry();
+  const deps = { forwards: options.forwards, authenticator: options.authenticator, connections, logger, limits };
+  const proxy = new ForwardProxy(deps);
+  const tunnel = new TunnelServer(deps);
+
+  const unsubscribe = options.forwardEvents.subscribe((event) => {
+    if (event.type !== 'forward_removed') return;
+    const closed = connections.closeForward(event.forward.id, 'forward_removed');
+    if (closed > 0) logger.info({ forwardId: event.forward.id, closed, reason: event.reason }, 'closed live connections of a removed forward');
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(healthRouter(options.readiness));
+  app.use('/api', forwardsRouter({ forwards: options.forwards, authenticator: options.authenticator, urls, logger, limits }));
+  app.use((req, res) => sendError(req, res, HttpErrors.routeNotFound(req.method, req.path), logger));
+
+  const handleRequest: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    if (PROXY_PATH.test(url)) {
+      proxy.handleRequest(req, res);
+      return;
+    }
+    app(req, res);
+  };
+
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = req.url ?? '/';
+    // A client reset during the handshake must not become an unhandled 'error'.
+    socket.on('error', (error) => logger.debug({ err: error, requestId: requestIdOf(req) }, 'upgrade socket error'));
+    if (TUNNEL_PATH.test(url)) {
+      tunnel.handleUpgrade(req, socket, head);
+    } else if (PROXY_PATH.test(url)) {
+      proxy.handleUpgrade(req, socket, head);
+    } else {
+      rejectUpgrade(socket, HttpErrors.routeNotFound('GET', url.split('?')[0] ?? url), logger, requestIdOf(req));
+    }
+  };
+
+  return {
+    app,
+    handleRequest,
+    handleUpgrade,
+    connections,
+    shutdown: () => {
+      unsubscribe();
+      tunnel.close();
+      connections.closeAll('shutdown');
+      proxy.close();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { DomainErrorCode } from '@porthole/core';
+
+/** Codes that only delivery produces; the domain's own codes come from core. */
+export type DeliveryErrorCode =
+  | 'unauthenticated'
+  | 'payload_too_large'
+  | 'route_not_found'
+  | 'internal_error';
+
+export type ErrorCode = DomainErrorCode | DeliveryErrorCode;
+
+/**
+ * The one status table (DESIGN.md §1). Typed as a Record over every code, so adding a
+ * code without deciding its status does not compile.
+ */
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  invalid_port: 400,
+  invalid_request: 400,
+  unauthenticated: 401,
+  port_already_forwarded: 403,
+  container_not_found: 404,
+  forward_not_found: 404,
+  route_not_found: 404,
+  container_not_running: 409,
+  local_port_unavailable: 409,
+  payload_too_large: 413,
+  limit_exceeded: 429,
+  internal_error: 500,
+  upstream_unreachable: 502,
+  runtime_unavailable: 503,
+};

@@ -1,0 +1,27 @@
+import type { FieldIssue } from '@porthole/core';
+import type { DeliveryErrorCode } from './error-status';
+
+/** An error that only the delivery layer knows about (credentials, sizes, routes). */
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+
+  constructor(
+    readonly code: DeliveryErrorCode,
+    message: string,
+    readonly details: readonly FieldIssue[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export const HttpErrors = {
+  unauthenticated: () =>
+    new HttpError(
+      'unauthenticated',
+      'A valid credential is required: send "Authorization: Bearer <token>".',
+    ),
+  payloadTooLarge: (limit: number) =>
+    new HttpError('payload_too_large', `The request body is larger than the limit of ${limit} bytes.`),
+  routeNotFound: (method: string, path: string) =>
+    new HttpError('route_not_found', `There is no route ${method} ${path}.`),
+};

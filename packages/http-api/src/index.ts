@@ -1,0 +1,8 @@
+export { createPortholeHttp, type ForwardEventSource, type PortholeHttp, type PortholeHttpOptions } from './app';
+export type { Authenticator } from './auth/authenticator';
+export { StaticTokenAuthenticator } from './auth/static-token-authenticator';
+export { STATUS_BY_CODE, type DeliveryErrorCode, type ErrorCode } from './errors/error-status';
+export type { ErrorBody } from './errors/error-body';
+export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
+export type { Logger } from './logger';
+export type { ForwardJson } from './rest/forward-view';

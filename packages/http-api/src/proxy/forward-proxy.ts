@@ -1,0 +1,260 @@
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import HttpProxy from 'http-proxy';
+import { DomainErrors, type ForwardService, type PortForward } from '@porthole/core';
+import { authenticateRequest } from '../auth/authenticate-request';
+import type { Authenticator } from '../auth/authenticator';
+import type { CloseReason, ConnectionRegistry } from '../connections/connection-registry';
+import { HttpErrors } from '../errors/http-error';
+import { rejectUpgrade, sendError } from '../errors/send-error';
+import type { HttpLimits } from '../limits';
+import type { Logger } from '../logger';
+import { requestIdOf } from '../request-id';
+import { clientConnectionOf, prepareUpstreamHeaders, stripHopByHopHeaders } from './forwarded-headers';
+import { parseProxyUrl, type ProxyTarget } from './proxy-path';
+import {
+  closeIfBodyUnread,
+  declaredBodyTooLarge,
+  finishThenDestroy,
+  outgoingBase,
+  redirect,
+  upstreamFailure,
+} from './proxy-support';
+import { UpstreamPool } from './upstream-pool';
+
+export interface ForwardProxyDeps {
+  readonly forwards: ForwardService;
+  readonly authenticator: Authenticator;
+  readonly connections: ConnectionRegistry;
+  readonly logger: Logger;
+  readonly limits: HttpLimits;
+}
+
+type Routed = Exclude<ProxyTarget, { kind: 'no_match' }>;
+
+/** One proxied request or upgrade while it is in flight. */
+interface Exchange {
+  readonly forward: PortForward;
+  readonly requestId: string;
+  /** The request to the app, as soon as http-proxy has created it. */
+  proxyReq?: ClientRequest;
+  /** The app's HTTP response; for an upgrade, a refusal (a 101 is `upstream` instead). */
+  response?: IncomingMessage;
+  /** The client's socket, for upgrades. */
+  readonly client?: Duplex;
+  /** The app's side of an upgraded WebSocket. */
+  upstream?: Duplex;
+  /** Porthole decided how this ends (answered, aborted, closed): later errors are noise. */
+  settled: boolean;
+}
+
+// http-proxy needs a target, but it is never dialed: every socket comes from the
+// forward's agent. `.invalid` cannot resolve, so a bug that bypassed the agent fails.
+const UPSTREAM_TARGET = { protocol: 'http:', host: 'forward.porthole.invalid', port: 80 };
+
+/**
+ * `ANY /p/:forwardId/*` and its WebSocket upgrades: authenticate, resolve the forward,
+ * then stream to the container port through http-proxy and a per-forward pooled agent.
+ */
+export class ForwardProxy {
+  private readonly proxy: HttpProxy;
+  private readonly pool: UpstreamPool;
+  private closed = false;
+
+  constructor(private readonly deps: ForwardProxyDeps) {
+    this.pool = new UpstreamPool(deps);
+    // `toProxy` skips http-proxy's url.parse of req.url: the path is pinned anyway
+    // (see outgoingBase), and that parse is per-request CPU we do not need.
+    this.proxy = HttpProxy.createProxyServer({ xfwd: false, changeOrigin: false, toProxy: true });
+    // Every call passes its own error callback; this catches whatever http-proxy might
+    // still emit, so that it never throws for want of a listener.
+    this.proxy.on('error', (error: Error) => deps.logger.error({ err: error }, 'unhandled http-proxy error'));
+    this.proxy.on('proxyRes', (proxyRes: IncomingMessage, _req: IncomingMessage, res: ServerResponse) => {
+      // http-proxy pipes the app's response into ours; when the app's connection dies
+      // mid-body, the pipe just stops and our client would wait forever. Cut it instead.
+      proxyRes.once('close', () => {
+        if (!proxyRes.complete) res.destroy();
+      });
+    });
+  }
+
+  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    const requestId = requestIdOf(req);
+    if (this.closed) {
+      res.destroy();
+      return;
+    }
+    const target = parseProxyUrl(req.url ?? '/');
+    if (target.kind === 'no_match') {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      sendError(req, res, HttpErrors.routeNotFound(req.method ?? 'GET', path), this.deps.logger, { html: true, requestId });
+      return;
+    }
+    if (target.kind === 'redirect') {
+      closeIfBodyUnread(req, res);
+      redirect(res, target.location);
+      return;
+    }
+    this.proxyRequest(req, res, target, requestId).catch((error: unknown) => {
+      closeIfBodyUnread(req, res);
+      sendError(req, res, error, this.deps.logger, { html: true, requestId });
+    });
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const requestId = requestIdOf(req);
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const target = parseProxyUrl(req.url ?? '/');
+    if (target.kind === 'no_match') {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      rejectUpgrade(socket, HttpErrors.routeNotFound('GET', path), this.deps.logger, requestId);
+      return;
+    }
+    this.proxyUpgrade(req, socket, head, target, requestId).catch((error: unknown) =>
+      rejectUpgrade(socket, error, this.deps.logger, requestId),
+    );
+  }
+
+  /** Closes every pooled upstream connection; later requests and upgrades are cut. */
+  close(): void {
+    this.closed = true;
+    this.pool.closeAll();
+  }
+
+  private async authorize(req: IncomingMessage, forwardId: string): Promise<PortForward> {
+    const { principal } = await authenticateRequest(req, this.deps.authenticator, { allowSubprotocol: false });
+    return this.deps.forwards.resolveForward(principal, forwardId);
+  }
+
+  private async proxyRequest(req: IncomingMessage, res: ServerResponse, target: Routed, requestId: string): Promise<void> {
+    // The body stays unread (the stream is paused) until http-proxy pipes it.
+    const forward = await this.authorize(req, target.forwardId);
+    if (res.destroyed) return;
+    const { proxyMaxBytes } = this.deps.limits;
+    if (declaredBodyTooLarge(req, proxyMaxBytes)) {
+      closeIfBodyUnread(req, res);
+      sendError(req, res, HttpErrors.payloadTooLarge(proxyMaxBytes), this.deps.logger, { html: true, requestId });
+      return;
+    }
+
+    const exchange: Exchange = { forward, requestId, settled: false };
+    const untrack = this.deps.connections.track(forward.id, {
+      close: (reason) => this.closeRequest(req, res, exchange, reason),
+    });
+    res.once('close', () => {
+      untrack();
+      // http-proxy 1.18.1 aborts the app's request only on the client request's
+      // 'aborted', which Node no longer emits once the request body was fully received:
+      // a client that leaves while the app is still thinking would leave it running.
+      if (!res.writableFinished) {
+        exchange.settled = true;
+        exchange.proxyReq?.destroy();
+      }
+    });
+
+    stripHopByHopHeaders(req.headers);
+    prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix));
+    this.proxy.web(req, res, this.optionsFor(exchange, target.upstreamUrl), (error) =>
+      this.onRequestError(error, req, res, exchange),
+    );
+  }
+
+  private onRequestError(error: Error, req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
+    if (exchange.settled || res.destroyed) {
+      this.deps.logger.debug({ err: error, requestId: exchange.requestId }, 'proxied request ended early');
+      return;
+    }
+    exchange.settled = true;
+    exchange.proxyReq?.destroy();
+    const failure = upstreamFailure(error, exchange.forward);
+    this.deps.logger.debug({ err: error, requestId: exchange.requestId, forwardId: exchange.forward.id }, 'proxied request failed');
+    // sendError cuts the connection when the response has already started.
+    sendError(req, res, failure, this.deps.logger, { html: true, requestId: exchange.requestId });
+  }
+
+  private closeRequest(req: IncomingMessage, res: ServerResponse, exchange: Exchange, reason: CloseReason): void {
+    exchange.settled = true;
+    exchange.proxyReq?.destroy();
+    if (reason === 'forward_removed' && !res.headersSent && !res.destroyed) {
+      res.setHeader('connection', 'close');
+      sendError(req, res, DomainErrors.forwardNotFound(exchange.forward.id), this.deps.logger, {
+        html: true,
+        requestId: exchange.requestId,
+      });
+      return;
+    }
+    res.destroy();
+  }
+
+  private async proxyUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    target: Routed,
+    requestId: string,
+  ): Promise<void> {
+    const forward = await this.authorize(req, target.forwardId);
+    if (socket.destroyed) return;
+
+    const exchange: Exchange = { forward, requestId, client: socket, settled: false };
+    const untrack = this.deps.connections.track(forward.id, {
+      // A WebSocket frame cannot be injected safely mid-stream: cut both sides.
+      close: () => {
+        exchange.settled = true;
+        exchange.proxyReq?.destroy();
+        exchange.upstream?.destroy();
+        socket.destroy();
+      },
+    });
+    socket.once('close', () => {
+      untrack();
+      exchange.settled = true;
+      // http-proxy's pipe passes on a clean end but not a destroy: do it ourselves.
+      if (exchange.upstream !== undefined) finishThenDestroy(exchange.upstream);
+      else if (exchange.response?.complete !== true) exchange.proxyReq?.destroy();
+    });
+
+    prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix));
+    this.proxy.ws(req, socket, head, this.optionsFor(exchange, target.upstreamUrl), (error) =>
+      this.onUpgradeError(error, socket, exchange),
+    );
+  }
+
+  private onUpgradeError(error: Error, socket: Duplex, exchange: Exchange): void {
+    // After a 101 or a refusal http-proxy ends the client socket itself.
+    if (exchange.settled || exchange.upstream !== undefined || exchange.response !== undefined) {
+      this.deps.logger.debug({ err: error, requestId: exchange.requestId }, 'proxied websocket ended with an error');
+      return;
+    }
+    exchange.settled = true;
+    exchange.proxyReq?.destroy();
+    rejectUpgrade(socket, upstreamFailure(error, exchange.forward), this.deps.logger, exchange.requestId);
+  }
+
+  private optionsFor(exchange: Exchange, upstreamUrl: string): HttpProxy.ServerOptions {
+    const hook = (proxyReq: ClientRequest): void => {
+      exchange.proxyReq = proxyReq;
+      proxyReq.once('response', (response: IncomingMessage) => {
+        exchange.response = response;
+      });
+      proxyReq.once('upgrade', (_response: IncomingMessage, upstream: Duplex) => {
+        exchange.upstream = upstream;
+        // The app's side is gone: the client gets what is still buffered, then the end
+        // (http-proxy's pipe passes on a clean end but not a destroy).
+        upstream.once('close', () => {
+          if (exchange.client !== undefined) finishThenDestroy(exchange.client);
+        });
+        if (exchange.settled) upstream.destroy();
+      });
+      if (exchange.settled) proxyReq.destroy();
+    };
+    return {
+      target: UPSTREAM_TARGET,
+      agent: this.pool.agentFor(exchange.forward),
+      ssl: outgoingBase(upstreamUrl, hook),
+    };
+  }
+}

@@ -1,0 +1,63 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+
+export interface ClientConnection {
+  /** The address the client connected from; undefined once its socket is gone. */
+  readonly remoteAddress: string | undefined;
+  /** True when the client spoke TLS to Porthole itself. */
+  readonly encrypted: boolean;
+  /** `/p/{forwardId}`: what Porthole stripped from the path. */
+  readonly prefix: string;
+}
+
+export function clientConnectionOf(req: IncomingMessage, prefix: string): ClientConnection {
+  return {
+    remoteAddress: req.socket.remoteAddress,
+    encrypted: (req.socket as Partial<TLSSocket>).encrypted === true,
+    prefix,
+  };
+}
+
+// Never dropped even when a client names them in `Connection`.
+const END_TO_END = new Set(['host', 'content-length', 'transfer-encoding']);
+
+/**
+ * Removes the hop-by-hop headers of a plain request (RFC 9110 §7.6.1): `Connection`, the
+ * fields it names, `Keep-Alive`, `Proxy-Connection`. They describe the client's connection
+ * to Porthole, not Porthole's to the app; a client's `Connection: close` passed on would
+ * make the app close every pooled upstream connection after one request. Not for
+ * upgrades, which need `Connection: Upgrade` to reach the app.
+ */
+export function stripHopByHopHeaders(headers: IncomingHttpHeaders): void {
+  const connection = headers.connection;
+  if (connection !== undefined) {
+    for (const token of connection.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '' && !END_TO_END.has(name)) delete headers[name];
+    }
+  }
+  delete headers.connection;
+  delete headers['keep-alive'];
+  delete headers['proxy-connection'];
+}
+
+/**
+ * Turns the client's headers into the headers the app receives, in place (http-proxy
+ * copies `req.headers`). Everything the client sent passes untouched, Host included,
+ * except Porthole's own credential; the `X-Forwarded-*` set is the same for plain
+ * requests and WebSocket upgrades. We do not use http-proxy's `xfwd`: on the WebSocket
+ * path it sends `X-Forwarded-Proto: ws` and no `X-Forwarded-Host`.
+ */
+export function prepareUpstreamHeaders(headers: IncomingHttpHeaders, client: ClientConnection): void {
+  // Porthole's bearer token must never reach the container. Deleted here rather than in
+  // a `proxyReq` hook, because that hook does not run for WebSockets.
+  delete headers.authorization;
+  const address = client.remoteAddress ?? 'unknown';
+  const given = headers['x-forwarded-for'];
+  const chain = Array.isArray(given) ? given.join(', ') : given;
+  headers['x-forwarded-for'] = chain === undefined || chain.trim() === '' ? address : `${chain}, ${address}`;
+  headers['x-forwarded-proto'] = client.encrypted ? 'https' : 'http';
+  if (headers.host === undefined) delete headers['x-forwarded-host'];
+  else headers['x-forwarded-host'] = headers.host;
+  headers['x-forwarded-prefix'] = client.prefix;
+}

@@ -1,0 +1,225 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import {
+  CryptoIdGenerator,
+  ForwardService,
+  InMemoryForwardStore,
+  InProcessEventBus,
+  RangePortAllocator,
+  systemClock,
+} from '@porthole/core';
+import { FakeContainerRuntime } from '@porthole/core/testing';
+import { StaticTokenAuthenticator } from '../auth/static-token-authenticator';
+import { DEFAULT_HTTP_LIMITS } from '../limits';
+import { silentLogger } from '../logger';
+import { PublicUrls } from '../public-urls';
+import { forwardsRouter } from './forwards.router';
+
+const ADMIN = 'admin-token-0123456789';
+const ALICE = 'alice-token-0123456789';
+const WEB = 'a1b2c3d4e5f6000000000000000000000000000000000000000000000000cafe';
+
+let server: Server;
+let base: string;
+let runtime: FakeContainerRuntime;
+
+beforeEach(async () => {
+  runtime = new FakeContainerRuntime([
+    { id: WEB, name: 'web', owner: 'alice' },
+    { id: 'fresh000000', name: 'fresh', running: false, state: 'created' },
+    { id: 'bobs0000000', name: 'bobs', owner: 'bob' },
+  ]);
+  const forwards = new ForwardService({
+    runtime,
+    store: new InMemoryForwardStore(),
+    localPorts: new RangePortAllocator({ first: 20000, last: 20099 }),
+    ids: new CryptoIdGenerator(),
+    clock: systemClock,
+    events: new InProcessEventBus(),
+  });
+  const authenticator = new StaticTokenAuthenticator([
+    { token: ADMIN, principal: { id: 'admin', role: 'admin' } },
+    { token: ALICE, principal: { id: 'alice', role: 'user' } },
+  ]);
+  const app = express();
+  app.use(
+    '/api',
+    forwardsRouter({
+      forwards,
+      authenticator,
+      urls: new PublicUrls('https://porthole.example.com'),
+      logger: silentLogger,
+      limits: DEFAULT_HTTP_LIMITS,
+    }),
+  );
+  server = createServer(app).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/containers`;
+});
+
+afterEach(() => server.close());
+
+interface Call {
+  method?: string;
+  path: string;
+  body?: string;
+  token?: string | null;
+  contentType?: string;
+}
+
+async function call({ method = 'GET', path, body, token = ADMIN, contentType = 'application/json' }: Call) {
+  const headers: Record<string, string> = {};
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = contentType;
+  const response = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await response.text();
+  return { status: response.status, json: text.length > 0 ? JSON.parse(text) : undefined, headers: response.headers };
+}
+
+const create = (body: unknown, container = 'web', token: string | null = ADMIN) =>
+  call({ method: 'POST', path: `/${container}/port-forwards`, body: JSON.stringify(body), token });
+
+describe('POST /api/containers/:id/port-forwards', () => {
+  it('creates a forward and answers 201 with the documented JSON', async () => {
+    const response = await create({ container_port: 8080, name: 'Web Server' });
+    expect(response.status).toBe(201);
+    const id = response.json.id as string;
+    expect(response.json).toEqual({
+      id: expect.stringMatching(/^pf_[0-9A-Za-z]{20}$/),
+      container_id: WEB,
+      container_port: 8080,
+      local_port: 20000,
+      name: 'Web Server',
+      proxy_url: `https://porthole.example.com/p/${id}/`,
+      websocket_url: `wss://porthole.example.com/ws/port-forward/${id}`,
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
+    expect(response.headers.get('location')).toBe(`/api/containers/web/port-forwards/${id}`);
+  });
+
+  it.each<[string, number, string, string, string]>([
+    ['port 0', 400, 'invalid_port', '{"container_port":0}', 'application/json'],
+    ['port 65536', 400, 'invalid_port', '{"container_port":65536}', 'application/json'],
+    ['port -1', 400, 'invalid_port', '{"container_port":-1}', 'application/json'],
+    ['port 80.5', 400, 'invalid_port', '{"container_port":80.5}', 'application/json'],
+    ['port "8080" (no coercion)', 400, 'invalid_port', '{"container_port":"8080"}', 'application/json'],
+    ['port null', 400, 'invalid_port', '{"container_port":null}', 'application/json'],
+    ['port missing', 400, 'invalid_port', '{}', 'application/json'],
+    ['local_port "20001"', 400, 'invalid_port', '{"container_port":80,"local_port":"20001"}', 'application/json'],
+    ['malformed JSON', 400, 'invalid_request', '{"container_port":', 'application/json'],
+    ['a JSON array', 400, 'invalid_request', '[8080]', 'application/json'],
+    ['a bare number (strict JSON)', 400, 'invalid_request', '8080', 'application/json'],
+    ['an unknown field', 400, 'invalid_request', '{"container_port":80,"host":"10.0.0.1"}', 'application/json'],
+    ['a numeric name', 400, 'invalid_request', '{"container_port":80,"name":5}', 'application/json'],
+    ['a name of 101 characters', 400, 'invalid_request', JSON.stringify({ container_port: 80, name: 'n'.repeat(101) }), 'application/json'],
+    ['a __proto__ key', 400, 'invalid_request', '{"container_port":80,"__proto__":{"x":1}}', 'application/json'],
+    ['not JSON at all', 400, 'invalid_request', 'container_port=80', 'application/x-www-form-urlencoded'],
+    ['a body over the API limit', 413, 'payload_too_large', JSON.stringify({ container_port: 80, name: 'x'.repeat(70 * 1024) }), 'application/json'],
+  ])('%s → %d %s', async (_description, status, code, body, contentType) => {
+    const response = await call({ method: 'POST', path: '/web/port-forwards', body, contentType });
+    expect(response.status).toBe(status);
+    expect(response.json.error.code).toBe(code);
+    expect(response.json.error.message).toMatch(/\.$/);
+  });
+
+  it('names the offending field in details', async () => {
+    const response = await create({ container_port: 80, color: 'red', name: 1 });
+    expect(response.json.error.details).toEqual(
+      expect.arrayContaining([
+        { field: 'color', message: 'color is not a known field.' },
+        { field: 'name', message: 'name must be a string or null.' },
+      ]),
+    );
+  });
+
+  it.each<[string, string, number, string]>([
+    ['an unknown container', 'nope', 404, 'container_not_found'],
+    ['a created, never started container', 'fresh', 409, 'container_not_running'],
+  ])('%s → %d %s', async (_description, container, status, code) => {
+    const response = await create({ container_port: 80 }, container);
+    expect([response.status, response.json.error.code]).toEqual([status, code]);
+  });
+
+  it('refuses a duplicate with 403 and the eleventh forward with 429', async () => {
+    for (let port = 1; port <= 10; port += 1) expect((await create({ container_port: port })).status).toBe(201);
+    const duplicate = await create({ container_port: 3 });
+    expect([duplicate.status, duplicate.json.error.code]).toEqual([403, 'port_already_forwarded']);
+    expect(duplicate.json.error.message).toBe('Port 3 is already forwarded for this container.');
+    const eleventh = await create({ container_port: 11 });
+    expect([eleventh.status, eleventh.json.error.code]).toEqual([429, 'limit_exceeded']);
+  });
+
+  it('refuses a taken or out-of-range local_port with 409', async () => {
+    expect((await create({ container_port: 1, local_port: 20005 })).status).toBe(201);
+    const taken = await create({ container_port: 2, local_port: 20005 });
+    expect([taken.status, taken.json.error.code]).toEqual([409, 'local_port_unavailable']);
+    const outside = await create({ container_port: 2, local_port: 80 });
+    expect([outside.status, outside.json.error.code]).toEqual([409, 'local_port_unavailable']);
+  });
+
+  it('answers 503 runtime_unavailable when the runtime is down', async () => {
+    runtime.setUnavailable(true);
+    const response = await create({ container_port: 80 });
+    expect([response.status, response.json.error.code]).toEqual([503, 'runtime_unavailable']);
+  });
+
+  it('holds under 30 concurrent creates for 15 ports: exactly 10 forwards', async () => {
+    const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => create({ container_port: 7000 + (i % 15) })));
+    expect(responses.filter((r) => r.status === 201)).toHaveLength(10);
+    expect(responses.filter((r) => r.status !== 201).every((r) => r.status === 403 || r.status === 429)).toBe(true);
+    const list = await call({ path: '/web/port-forwards' });
+    expect(new Set(list.json.map((f: { container_port: number }) => f.container_port)).size).toBe(10);
+  });
+});
+
+describe('credentials and visibility', () => {
+  it.each<[string, string | null]>([
+    ['no credential', null],
+    ['a wrong token', 'not-the-token'],
+    ['an empty token', ''],
+  ])('%s → 401 unauthenticated, before the body is read', async (_description, token) => {
+    const response = await call({ method: 'POST', path: '/web/port-forwards', body: '{not json', token });
+    expect([response.status, response.json.error.code]).toEqual([401, 'unauthenticated']);
+  });
+
+  it('answers 401 on every route without a credential', async () => {
+    for (const [method, path] of [['GET', '/web/port-forwards'], ['GET', '/web/port-forwards/pf_x'], ['DELETE', '/web/port-forwards/pf_x'], ['GET', '/nowhere']]) {
+      expect((await call({ method, path: path as string, token: null })).status).toBe(401);
+    }
+  });
+
+  it("shows a user their own container and hides others' as 404", async () => {
+    expect((await create({ container_port: 80 }, 'web', ALICE)).status).toBe(201);
+    const other = await create({ container_port: 80 }, 'bobs', ALICE);
+    expect([other.status, other.json.error.code]).toEqual([404, 'container_not_found']);
+    const list = await call({ path: '/bobs/port-forwards', token: ALICE });
+    expect(list.status).toBe(404);
+  });
+});
+
+describe('list, get, delete', () => {
+  it('lists oldest first, gets one, deletes it once', async () => {
+    const first = (await create({ container_port: 80 })).json;
+    const second = (await create({ container_port: 81 })).json;
+    const list = await call({ path: `/${WEB.slice(0, 12)}/port-forwards` });
+    expect(list.json.map((f: { id: string }) => f.id)).toEqual([first.id, second.id]);
+    expect((await call({ path: `/web/port-forwards/${first.id}` })).json).toEqual(first);
+    expect((await call({ method: 'DELETE', path: `/web/port-forwards/${first.id}` })).status).toBe(204);
+    const again = await call({ method: 'DELETE', path: `/web/port-forwards/${first.id}` });
+    expect([again.status, again.json.error.code]).toEqual([404, 'forward_not_found']);
+    expect((await call({ path: '/web/port-forwards' })).json.map((f: { id: string }) => f.id)).toEqual([second.id]);
+  });
+
+  it('does not find a forward through another container', async () => {
+    const forward = (await create({ container_port: 80 })).json;
+    const response = await call({ path: `/bobs/port-forwards/${forward.id}` });
+    expect([response.status, response.json.error.code]).toEqual([404, 'forward_not_found']);
+  });
+
+  it('answers an unknown route under /api with 404 in the JSON shape', async () => {
+    const response = await call({ path: '/web/nothing-here' });
+    expect([response.status, response.json.error.code]).toEqual([404, 'route_not_found']);
+  });
+});

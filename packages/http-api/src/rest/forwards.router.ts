@@ -1,0 +1,102 @@
+import express, { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
+import { DomainErrors, type ForwardService, type Principal } from '@porthole/core';
+import { authenticateRequest } from '../auth/authenticate-request';
+import type { Authenticator } from '../auth/authenticator';
+import { HttpErrors } from '../errors/http-error';
+import { sendError } from '../errors/send-error';
+import type { HttpLimits } from '../limits';
+import type { Logger } from '../logger';
+import type { PublicUrls } from '../public-urls';
+import { requestIdOf } from '../request-id';
+import { parseCreateForward } from './create-forward.dto';
+import { toForwardJson } from './forward-view';
+
+export interface ForwardsRouterDeps {
+  readonly forwards: ForwardService;
+  readonly authenticator: Authenticator;
+  readonly urls: PublicUrls;
+  readonly logger: Logger;
+  readonly limits: HttpLimits;
+}
+
+type Params = { containerId: string; forwardId?: string };
+
+function principalOf(res: Response): Principal {
+  return res.locals.principal as Principal;
+}
+
+/**
+ * The REST API of DESIGN.md §1. Only an explicit bearer header is a credential here, never
+ * a cookie, so a page served through the proxy cannot drive the API.
+ */
+export function forwardsRouter(deps: ForwardsRouterDeps): Router {
+  const { forwards, urls } = deps;
+  const router = Router();
+
+  // Authenticate before reading any body: strangers do not get to make us parse JSON.
+  router.use(async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      res.locals.principal = (await authenticateRequest(req, deps.authenticator, { allowSubprotocol: false })).principal;
+      next();
+    } catch (error) {
+      next(error);
+    }
+  });
+  router.use(express.json({ limit: deps.limits.apiMaxBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+
+  const base = '/containers/:containerId/port-forwards';
+
+  router.post(base, async (req: Request<Params>, res: Response) => {
+    if (req.body === undefined) {
+      throw DomainErrors.invalidRequest('Send the forward as JSON with Content-Type: application/json.');
+    }
+    const dto = await parseCreateForward(req.body);
+    const forward = await forwards.createForward(principalOf(res), req.params.containerId, {
+      containerPort: dto.container_port,
+      ...(dto.local_port !== undefined ? { localPort: dto.local_port } : {}),
+      ...(dto.name !== undefined ? { name: dto.name } : {}),
+    });
+    deps.logger.info(
+      { requestId: requestIdOf(req), principal: principalOf(res).id, forwardId: forward.id, containerId: forward.containerId, containerPort: forward.containerPort },
+      'forward created',
+    );
+    res.status(201).location(`${req.baseUrl}${req.path}/${forward.id}`).json(toForwardJson(forward, urls));
+  });
+
+  router.get(base, async (req: Request<Params>, res: Response) => {
+    const list = await forwards.listForwards(principalOf(res), req.params.containerId);
+    res.json(list.map((forward) => toForwardJson(forward, urls)));
+  });
+
+  router.get(`${base}/:forwardId`, async (req: Request<Params>, res: Response) => {
+    const forward = await forwards.getForward(principalOf(res), req.params.containerId, req.params.forwardId ?? '');
+    res.json(toForwardJson(forward, urls));
+  });
+
+  router.delete(`${base}/:forwardId`, async (req: Request<Params>, res: Response) => {
+    const forwardId = req.params.forwardId ?? '';
+    await forwards.deleteForward(principalOf(res), req.params.containerId, forwardId);
+    deps.logger.info({ requestId: requestIdOf(req), principal: principalOf(res).id, forwardId }, 'forward deleted');
+    res.status(204).end();
+  });
+
+  router.use((req: Request, _res: Response, next: NextFunction) => next(HttpErrors.routeNotFound(req.method, req.originalUrl.split('?')[0] ?? '')));
+  router.use(errorHandler(deps.logger));
+  return router;
+}
+
+/** body-parser's own errors, reduced to our codes; everything else keeps its own. */
+function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const type = (error as { type?: string } | null)?.type;
+    let mapped = error;
+    if (type === 'entity.parse.failed') {
+      mapped = DomainErrors.invalidRequest('The request body is not valid JSON.');
+    } else if (type === 'entity.too.large') {
+      mapped = HttpErrors.payloadTooLarge((error as { limit: number }).limit);
+    } else if (type === 'encoding.unsupported' || type === 'charset.unsupported' || type === 'request.aborted') {
+      mapped = DomainErrors.invalidRequest('The request body could not be read.');
+    }
+    sendError(req, res, mapped, logger, { requestId: requestIdOf(req) });
+  };
+}
