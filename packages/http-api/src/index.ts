@@ -6,3 +6,4 @@ export type { ErrorBody } from './errors/error-body';
 export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
 export type { Logger } from './logger';
 export type { ForwardJson } from './rest/forward-view';
+export { TunnelClose } from './tunnel/close-codes';

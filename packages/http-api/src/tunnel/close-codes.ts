@@ -12,11 +12,11 @@ export const TunnelClose = {
   /** No data either way and no client ping for `tunnelIdleTimeoutMs`. */
   idleTimeout: { code: 4000, reason: 'idle timeout' },
   /**
-   * The forward was deleted or its container stopped. Not 1000 (that would read as the
-   * app closing normally) and not 1001 (that says "server going away"): reconnecting to
-   * this forward can never work, and a client should know.
+   * The forward was deleted or its container stopped: a normal end (1000, as the README
+   * documents), told apart from `upstreamClosed` by the reason. Not 1001, which says
+   * "server going away" and invites a reconnect that can never work for this forward.
    */
-  forwardRemoved: { code: 4001, reason: 'port forward removed' },
+  forwardRemoved: { code: 1000, reason: 'port forward removed' },
 } as const;
 
 export type TunnelCloseKind = keyof typeof TunnelClose;

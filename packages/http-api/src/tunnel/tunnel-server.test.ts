@@ -7,7 +7,6 @@ import { nextEvent, startTcpServer, unusedPort, waitUntil, type TcpFixture } fro
 import { httpRequest, rawConnection, readUntilClose } from '../testing/http-client';
 import { ADMIN_TOKEN, ALICE_TOKEN, BOB_CONTAINER, startTestPorthole, type TestPorthole } from '../testing/porthole-test-server';
 import { CLOSE_WITHIN_MS, FAIL_FAST_MS, TEST_TIMEOUT_MS, WAIT_MS } from '../testing/test-timeouts';
-import { TunnelClose } from './close-codes';
 import { parseTunnelUrl, selectSubprotocol } from './tunnel-server';
 
 jest.setTimeout(TEST_TIMEOUT_MS);
@@ -156,6 +155,7 @@ describe('TunnelServer: handshake', () => {
         'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: not-a-key\r\nSec-WebSocket-Version: 13\r\n\r\n',
     );
     expect(await answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(porthole.runtime.calls.dial).toBe(1);
     await waitUntil(() => app.openConnections() === 0, WAIT_MS, 'the dialed socket to close');
   });
 });
@@ -185,7 +185,7 @@ describe('TunnelServer: bytes', () => {
       const greeted = await porthole.forward(greeter.address);
       const tunnel = await openTunnel(greeted.id);
       const closed = closeOf(tunnel.ws);
-      expect(await closed).toEqual(TunnelClose.upstreamClosed);
+      expect(await closed).toEqual({ code: 1000, reason: 'upstream closed' });
       expect(tunnel.received().toString()).toBe('220 ready\r\n');
     } finally {
       await greeter.close();
@@ -223,14 +223,14 @@ describe('TunnelServer: closing', () => {
   it.each([
     ['deleting the forward', (t: TestPorthole) => t.remove(forward)],
     ['its container stopping', async (t: TestPorthole) => t.runtime.stop(forward.containerId)],
-  ])('closes the tunnel within a second with 4001 "port forward removed" on %s', async (_description, removeIt) => {
+  ])('closes the tunnel within a second with 1000 "port forward removed" on %s', async (_description, removeIt) => {
     const tunnel = await openTunnel(forward.id);
     expect(porthole.http.connections.count(forward.id)).toBe(1);
     const closed = closeOf(tunnel.ws);
     const appClosed = nextEvent(app.events, 'closed', WAIT_MS);
     const started = Date.now();
     await removeIt(porthole);
-    expect(await closed).toEqual(TunnelClose.forwardRemoved);
+    expect(await closed).toEqual({ code: 1000, reason: 'port forward removed' });
     expect(Date.now() - started).toBeLessThan(CLOSE_WITHIN_MS);
     await appClosed;
     expect(porthole.http.connections.count(forward.id)).toBe(0);
@@ -240,7 +240,7 @@ describe('TunnelServer: closing', () => {
     const [first, second] = await Promise.all([openTunnel(forward.id), openTunnel(forward.id)]);
     const closes = Promise.all([closeOf(first!.ws), closeOf(second!.ws)]);
     porthole.http.shutdown();
-    expect(await closes).toEqual([TunnelClose.shuttingDown, TunnelClose.shuttingDown]);
+    expect(await closes).toEqual([{ code: 1001, reason: 'server shutting down' }, { code: 1001, reason: 'server shutting down' }]);
   });
 
   it('survives garbage bytes on the raw socket after the handshake, and keeps serving', async () => {

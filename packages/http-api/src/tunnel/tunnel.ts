@@ -104,6 +104,9 @@ export class Tunnel {
     this.closing = true;
     this.stopTimers();
     const { code, reason } = TunnelClose[kind];
+    // A paused WebSocket would never read the client's answering close frame.
+    this.clientGate.release('backpressure');
+    this.clientGate.release('throttle');
     if (this.ws.readyState === WebSocket.OPEN) {
       this.ws.close(code, detail === undefined ? reason : `${reason}: ${detail}`.slice(0, 120));
       this.later(CLOSE_HANDSHAKE_TIMEOUT_MS, () => this.ws.terminate());
