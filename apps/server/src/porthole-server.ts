@@ -58,6 +58,7 @@ export async function startPorthole(config: PortholeConfig, options: StartOption
   const http = container.get(TOKENS.Http);
   const lifecycle = container.get(TOKENS.ForwardLifecycle);
   server.on('request', http.handleRequest);
+  server.on('checkContinue', http.handleCheckContinue);
   server.on('upgrade', http.handleUpgrade);
   // Malformed HTTP from a client: answer 400 if we still can, never crash.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {

@@ -9,6 +9,7 @@ import { rejectUpgrade, sendError } from './errors/send-error';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
 import { silentLogger, type Logger } from './logger';
 import { ForwardProxy } from './proxy/forward-proxy';
+import { declaredBodyTooLarge } from './request-body';
 import { PublicUrls } from './public-urls';
 import { requestIdOf } from './request-id';
 import { healthRouter } from './rest/health.router';
@@ -37,6 +38,12 @@ export interface PortholeHttp {
   readonly app: Express;
   /** The request listener for `http.createServer`: proxy paths first, then the app. */
   readonly handleRequest: RequestListener;
+  /**
+   * For the server's `checkContinue` event (`Expect: 100-continue`): a body we would
+   * refuse by its declared size gets the refusal instead of "100 Continue"; any other
+   * request is told to go on and is then handled as usual.
+   */
+  readonly handleCheckContinue: RequestListener;
   /** For the server's `upgrade` event: tunnels and proxied WebSockets. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   readonly connections: ConnectionRegistry;
@@ -46,6 +53,29 @@ export interface PortholeHttp {
 
 const PROXY_PATH = /^\/p\/[^/?#]*/;
 const TUNNEL_PATH = /^\/ws\/port-forward\/([^/?#]+)\/?(?:\?.*)?$/;
+
+/**
+ * One access-log line per request, with the request id that the layers below log too.
+ * The query is left out: it may carry credentials. Proxied requests log at debug, since
+ * an app behind the proxy can make thousands a second; the API logs at info.
+ */
+function logWhenDone(req: IncomingMessage, res: ServerResponse, logger: Logger, proxied: boolean): void {
+  const started = performance.now();
+  // Captured now: Express rewrites req.url inside routers.
+  const path = (req.url ?? '/').split('?')[0];
+  res.once('close', () => {
+    const entry = {
+      requestId: requestIdOf(req),
+      method: req.method,
+      path,
+      status: res.statusCode,
+      ms: Math.round(performance.now() - started),
+      ...(res.writableFinished ? {} : { aborted: true }),
+    };
+    if (proxied) logger.debug(entry, 'proxied request');
+    else logger.info(entry, 'request');
+  });
+}
 
 /**
  * Builds every inbound adapter over one ForwardService. The server (or a platform that
@@ -75,11 +105,20 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
 
   const handleRequest: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
-    if (PROXY_PATH.test(url)) {
+    const proxied = PROXY_PATH.test(url);
+    logWhenDone(req, res, logger, proxied);
+    if (proxied) {
       proxy.handleRequest(req, res);
       return;
     }
+    res.setHeader('x-request-id', requestIdOf(req));
     app(req, res);
+  };
+
+  const handleCheckContinue: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
+    const limit = PROXY_PATH.test(req.url ?? '/') ? limits.proxyMaxBytes : limits.apiMaxBytes;
+    if (!declaredBodyTooLarge(req, limit)) res.writeContinue();
+    handleRequest(req, res);
   };
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -98,6 +137,7 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   return {
     app,
     handleRequest,
+    handleCheckContinue,
     handleUpgrade,
     connections,
     shutdown: () => {

@@ -12,9 +12,8 @@ import type { Logger } from '../logger';
 import { requestIdOf } from '../request-id';
 import { clientConnectionOf, prepareUpstreamHeaders, stripHopByHopHeaders } from './forwarded-headers';
 import { parseProxyUrl, type ProxyTarget } from './proxy-path';
+import { closeIfBodyUnread, declaredBodyTooLarge } from '../request-body';
 import {
-  closeIfBodyUnread,
-  declaredBodyTooLarge,
   finishThenDestroy,
   outgoingBase,
   redirect,

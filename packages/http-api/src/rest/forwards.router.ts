@@ -7,6 +7,7 @@ import { sendError } from '../errors/send-error';
 import type { HttpLimits } from '../limits';
 import type { Logger } from '../logger';
 import type { PublicUrls } from '../public-urls';
+import { closeIfBodyUnread, declaredBodyTooLarge } from '../request-body';
 import { requestIdOf } from '../request-id';
 import { parseCreateForward } from './create-forward.dto';
 import { toForwardJson } from './forward-view';
@@ -41,6 +42,11 @@ export function forwardsRouter(deps: ForwardsRouterDeps): Router {
     } catch (error) {
       next(error);
     }
+  });
+  // A declared body over the limit is refused from the headers: body-parser would wait for
+  // the whole body before answering, which a client sending `Expect: 100-continue` never sends.
+  router.use((req: Request, _res: Response, next: NextFunction) => {
+    next(declaredBodyTooLarge(req, deps.limits.apiMaxBytes) ? HttpErrors.payloadTooLarge(deps.limits.apiMaxBytes) : undefined);
   });
   router.use(express.json({ limit: deps.limits.apiMaxBytes, strict: true, type: ['application/json', 'application/*+json'] }));
 
@@ -97,6 +103,7 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
     } else if (type === 'encoding.unsupported' || type === 'charset.unsupported' || type === 'request.aborted') {
       mapped = DomainErrors.invalidRequest('The request body could not be read.');
     }
+    closeIfBodyUnread(req, res);
     sendError(req, res, mapped, logger, { requestId: requestIdOf(req) });
   };
 }

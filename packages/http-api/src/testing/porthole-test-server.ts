@@ -77,6 +77,7 @@ export async function startTestPorthole(options: { limits?: Partial<HttpLimits> 
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
   const server: Server = createServer(http.handleRequest);
+  server.on('checkContinue', http.handleCheckContinue);
   server.on('upgrade', http.handleUpgrade);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -1,0 +1,62 @@
+import { startHttpEcho, type HttpEcho } from './testing/fixtures';
+import { rawConnection, readUntilClose } from './testing/http-client';
+import { ADMIN_TOKEN, startTestPorthole, type TestPorthole } from './testing/porthole-test-server';
+import { TEST_TIMEOUT_MS, WAIT_MS } from './testing/test-timeouts';
+
+jest.setTimeout(TEST_TIMEOUT_MS);
+
+let porthole: TestPorthole;
+let app: HttpEcho;
+
+beforeEach(async () => {
+  porthole = await startTestPorthole({ limits: { proxyMaxBytes: 1024 } });
+  app = await startHttpEcho();
+});
+
+afterEach(async () => {
+  await porthole.close();
+  await app.close();
+});
+
+/** Sends the head of a request with `Expect: 100-continue` and returns the first answer. */
+async function expectContinue(path: string, contentLength: number): Promise<string> {
+  const socket = await rawConnection(porthole.port);
+  const first = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${contentLength}\r\nExpect: 100-continue\r\n\r\n`,
+  );
+  const answer = await first;
+  socket.destroy();
+  return answer;
+}
+
+describe('Expect: 100-continue', () => {
+  it.each([
+    ['a proxied upload over the limit', 'proxy', 4096, /^HTTP\/1\.1 413 /],
+    ['a proxied upload within the limit', 'proxy', 512, /^HTTP\/1\.1 100 Continue/],
+    ['an API body over its limit', '/api/containers/x/port-forwards', 1024 * 1024, /^HTTP\/1\.1 413 /],
+    ['an API body within its limit', '/api/containers/x/port-forwards', 20, /^HTTP\/1\.1 100 Continue/],
+  ])('%s is answered %s', async (_description, path, length, answer) => {
+    const forward = await porthole.forward(app.address);
+    const target = path === 'proxy' ? `/p/${forward.id}/upload` : path;
+    expect(await expectContinue(target, length)).toMatch(answer);
+  });
+});
+
+describe('access log', () => {
+  it('logs one line per request with its request id, without the query', async () => {
+    const forward = await porthole.forward(app.address);
+    const socket = await rawConnection(porthole.port);
+    const reply = readUntilClose(socket, WAIT_MS);
+    socket.end(
+      `GET /api/containers/${forward.containerId}/port-forwards?secret=x HTTP/1.1\r\nHost: x\r\n` +
+        `Authorization: Bearer ${ADMIN_TOKEN}\r\nX-Request-Id: trace-42\r\nConnection: close\r\n\r\n`,
+    );
+    expect(await reply).toMatch(/x-request-id: trace-42/i);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const line = porthole.logger.entries.find((entry) => entry.message === 'request');
+    expect(line?.object).toMatchObject({ requestId: 'trace-42', method: 'GET', path: `/api/containers/${forward.containerId}/port-forwards`, status: 200 });
+    expect(JSON.stringify(porthole.logger.entries)).not.toContain('secret=x');
+  });
+});
