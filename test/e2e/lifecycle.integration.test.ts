@@ -111,3 +111,29 @@ describeDocker('a gap in the engine event stream', () => {
     expect(survivors.json.map((f: Forward) => f.id)).toEqual([kept.forward.id]);
   }, TIMEOUTS.engineTest);
 });
+
+describeDocker('a paused container', () => {
+  let porthole: TestPorthole;
+
+  beforeAll(async () => {
+    porthole = await startTestPorthole();
+  }, TIMEOUTS.engineHook);
+
+  afterAll(async () => {
+    await porthole?.close();
+    await removeTestContainers();
+  }, TIMEOUTS.engineHook);
+
+  it('keeps its forwards: 409 while paused, served again once unpaused', async () => {
+    const app = await startFixtureContainer();
+    const created = await porthole.api('POST', `/api/containers/${app.id}/port-forwards`, { container_port: app.httpPort });
+    const path = `/p/${created.json.id}/after-pause`;
+    await app.pause();
+    const paused = await rawRequest(porthole.url, { path, headers: auth });
+    expect([paused.status, JSON.parse(paused.body.toString()).error.code]).toEqual([409, 'container_not_running']);
+    expect((await porthole.api('GET', `/api/containers/${app.id}/port-forwards`)).json).toHaveLength(1);
+    await app.unpause();
+    const served = await rawRequest(porthole.url, { path, headers: auth });
+    expect(served.status).toBe(200);
+  }, TIMEOUTS.engineTest);
+});

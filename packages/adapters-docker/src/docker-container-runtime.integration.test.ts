@@ -61,6 +61,7 @@ describeDocker('DockerContainerRuntime on a real engine', () => {
         id: web.id,
         name: web.name,
         running: true,
+        paused: false,
         state: 'running',
         incarnation: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         owner: 'alice',
@@ -92,20 +93,21 @@ describeDocker('DockerContainerRuntime on a real engine', () => {
         id: created.id,
         name: created.name,
         running: false,
+        paused: false,
         state: 'created',
         incarnation: expect.any(String),
         owner: null,
       });
     }, TIMEOUTS.engineTest);
 
-    it('reports a paused container as not running, and in the same life once unpaused', async () => {
+    it('reports a paused container as paused, not running, and in the same life once unpaused', async () => {
       const paused = await startFixtureContainer();
       const before = (await runtime.find(paused.id)) as RuntimeContainer;
       await paused.pause();
       try {
-        expect(await runtime.find(paused.id)).toMatchObject({ running: false, state: 'paused' });
+        expect(await runtime.find(paused.id)).toMatchObject({ running: false, paused: true, state: 'paused' });
         const failure = await failureOf(runtime.dial({ containerId: paused.id, incarnation: before.incarnation, port: paused.tcpPort }));
-        expect(failure.reason).toBe('gone');
+        expect(failure.reason).toBe('paused');
       } finally {
         await paused.unpause();
       }

@@ -52,11 +52,14 @@ export class DockerContainerRuntime implements ContainerRuntime {
       throw new RuntimeFailure('gone', `container ${containerId} no longer exists`);
     }
     const container = toRuntimeContainer(info);
-    if (!container.running) {
-      throw new RuntimeFailure('gone', `container ${containerId} is ${container.state}`);
-    }
     if (container.incarnation !== incarnation) {
       throw new RuntimeFailure('gone', `container ${containerId} was restarted since the forward was made`);
+    }
+    if (container.paused) {
+      throw new RuntimeFailure('paused', `container ${containerId} is paused`);
+    }
+    if (!container.running) {
+      throw new RuntimeFailure('gone', `container ${containerId} is ${container.state}`);
     }
     const host = await this.addressOf(info);
     return this.connect(host, port, containerId);

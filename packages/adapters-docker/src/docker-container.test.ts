@@ -29,23 +29,25 @@ describe('toRuntimeContainer', () => {
       id: ID,
       name: 'web',
       running: true,
+      paused: false,
       state: 'running',
       incarnation: STARTED,
       owner: null,
     });
   });
 
-  it.each<[string, StateOverrides, boolean, string]>([
-    ['running', {}, true, 'running'],
-    ['paused (Docker keeps Running=true)', { Status: 'paused', Paused: true }, false, 'paused'],
-    ['restarting (Docker keeps Running=true)', { Status: 'restarting', Restarting: true }, false, 'restarting'],
-    ['exited', { Status: 'exited', Running: false }, false, 'exited'],
-    ['created, never started', { Status: 'created', Running: false, StartedAt: '0001-01-01T00:00:00Z' }, false, 'created'],
-    ['dead', { Status: 'dead', Running: false }, false, 'dead'],
-    ['being removed', { Status: 'removing', Running: false }, false, 'removing'],
-  ])('a container that is %s', (_description, state, running, status) => {
+  it.each<[string, StateOverrides, boolean, boolean, string]>([
+    ['running', {}, true, false, 'running'],
+    ['paused (Docker keeps Running=true)', { Status: 'paused', Paused: true }, false, true, 'paused'],
+    ['restarting (Docker keeps Running=true)', { Status: 'restarting', Restarting: true }, false, false, 'restarting'],
+    ['exited', { Status: 'exited', Running: false }, false, false, 'exited'],
+    ['created, never started', { Status: 'created', Running: false, StartedAt: '0001-01-01T00:00:00Z' }, false, false, 'created'],
+    ['dead', { Status: 'dead', Running: false }, false, false, 'dead'],
+    ['being removed', { Status: 'removing', Running: false }, false, false, 'removing'],
+  ])('a container that is %s', (_description, state, running, paused, status) => {
     const container = toRuntimeContainer(inspect({ State: state }));
     expect(container.running).toBe(running);
+    expect(container.paused).toBe(paused);
     expect(container.state).toBe(status);
   });
 

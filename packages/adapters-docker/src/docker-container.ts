@@ -41,6 +41,7 @@ export function toRuntimeContainer(info: ContainerInspect): RuntimeContainer {
     // Docker keeps Running=true while a container is paused or restarting, but neither
     // serves connections, so neither counts as running for a forward.
     running: State.Running && !State.Paused && !State.Restarting,
+    paused: State.Running && State.Paused,
     state: State.Status,
     // StartedAt changes on every start (and stays put across pause/unpause), so it tells
     // one life of a container from the next without any bookkeeping of our own.

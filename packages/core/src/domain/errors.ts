@@ -60,6 +60,8 @@ export const DomainErrors = {
       'container_not_running',
       `Container "${ref}" is ${state}; ports can only be forwarded from a running container.`,
     ),
+  containerPaused: (ref: string) =>
+    new DomainError('container_not_running', `Container "${ref}" is paused; unpause it to reach its ports.`),
   localPortUnavailable: (message: string) => new DomainError('local_port_unavailable', message),
   limitExceeded: (max: number) =>
     new DomainError(

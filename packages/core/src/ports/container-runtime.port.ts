@@ -9,6 +9,11 @@ export interface RuntimeContainer {
   readonly id: string;
   readonly name: string;
   readonly running: boolean;
+  /**
+   * Frozen but alive (`docker pause`): not running, so no new forwards, but the same life
+   * goes on after unpausing, so its forwards stay.
+   */
+  readonly paused: boolean;
   /** The runtime's own word for the state (`exited`, `paused`, ...), for messages. */
   readonly state: string;
   /** Changes every time the container starts: a restart is a new life. */
@@ -36,7 +41,9 @@ export type RuntimeFailureReason =
   /** The container is gone, stopped, or in another life than the one asked for. */
   | 'gone'
   /** The container is there but nothing accepts connections on the port. */
-  | 'refused';
+  | 'refused'
+  /** The container is paused in the same life: it will serve again once unpaused. */
+  | 'paused';
 
 /**
  * The only error a runtime adapter lets cross the port: raw SDK errors are reduced to a
@@ -68,8 +75,9 @@ export interface ContainerRuntime {
    * Opens a TCP connection to a port of the container, at an address the runtime itself
    * reports for it. Resolves once connected.
    * Rejects with RuntimeFailure: 'gone' when the container no longer runs in the given
-   * incarnation, 'refused' when nothing accepts on the port (quickly, with a connect
-   * timeout), 'unavailable' when the runtime cannot be asked.
+   * incarnation, 'paused' when it is paused in that incarnation, 'refused' when nothing
+   * accepts on the port (quickly, with a connect timeout), 'unavailable' when the runtime
+   * cannot be asked.
    */
   dial(target: DialTarget): Promise<Duplex>;
 

@@ -26,6 +26,7 @@ interface FakeContainer {
   id: string;
   name: string;
   running: boolean;
+  paused: boolean;
   state: string;
   owner: string | null;
   incarnation: number;
@@ -53,6 +54,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
       id: seed.id,
       name: seed.name ?? seed.id,
       running,
+      paused: false,
       state: seed.state ?? (running ? 'running' : 'exited'),
       owner: seed.owner ?? null,
       incarnation: 1,
@@ -69,6 +71,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
   stop(containerId: string, reason = 'stopped'): void {
     const container = this.require(containerId);
     container.running = false;
+    container.paused = false;
     container.state = 'exited';
     this.emit({ type: 'stopped', containerId, reason });
   }
@@ -77,13 +80,30 @@ export class FakeContainerRuntime implements ContainerRuntime {
   stopSilently(containerId: string): void {
     const container = this.require(containerId);
     container.running = false;
+    container.paused = false;
     container.state = 'exited';
+  }
+
+  /** Freezes it, like `docker pause`: same life, serves nothing, no event. */
+  pause(containerId: string): void {
+    const container = this.require(containerId);
+    container.running = false;
+    container.paused = true;
+    container.state = 'paused';
+  }
+
+  unpause(containerId: string): void {
+    const container = this.require(containerId);
+    container.running = true;
+    container.paused = false;
+    container.state = 'running';
   }
 
   /** Starts it again: a new life, so forwards of the old one must not dial it. */
   start(containerId: string): void {
     const container = this.require(containerId);
     container.running = true;
+    container.paused = false;
     container.state = 'running';
     container.incarnation += 1;
   }
@@ -113,6 +133,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
       id: container.id,
       name: container.name,
       running: container.running,
+      paused: container.paused,
       state: container.state,
       incarnation: String(container.incarnation),
       owner: container.owner,
@@ -123,9 +144,11 @@ export class FakeContainerRuntime implements ContainerRuntime {
     this.calls.dial += 1;
     this.failIfUnavailable();
     const container = this.containers.get(target.containerId);
-    if (container === undefined || !container.running || String(container.incarnation) !== target.incarnation) {
+    if (container === undefined || String(container.incarnation) !== target.incarnation) {
       throw new RuntimeFailure('gone', `container ${target.containerId} is not running in that life`);
     }
+    if (container.paused) throw new RuntimeFailure('paused', `container ${target.containerId} is paused`);
+    if (!container.running) throw new RuntimeFailure('gone', `container ${target.containerId} is ${container.state}`);
     const address = container.ports.get(target.port);
     if (address === undefined) {
       throw new RuntimeFailure('refused', `nothing listens on port ${target.port}`);

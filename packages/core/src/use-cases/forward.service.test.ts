@@ -233,6 +233,18 @@ describe('ForwardService lifecycle', () => {
     expect(await store.listAll()).toHaveLength(0);
   });
 
+  it('keeps the forwards of a paused container, which refuses connections until unpaused', async () => {
+    const { service, runtime, store } = setUp();
+    const forward = await service.createForward(admin, 'web', { containerPort: 1 });
+    runtime.pause(RUNNING);
+    expect(await service.reconcile()).toBe(0);
+    expect(await codeOf(service.connect(forward))).toBe('container_not_running');
+    expect(await store.get(forward.id)).toBeDefined();
+    expect(await codeOf(service.createForward(admin, 'web', { containerPort: 2 }))).toBe('container_not_running');
+    runtime.unpause(RUNNING);
+    expect(await codeOf(service.connect(forward))).toBe('upstream_unreachable'); // dialed again: nothing listens in the fake
+  });
+
   it.each([
     ['stopped silently', (rt: FakeContainerRuntime) => rt.stopSilently(RUNNING), 1],
     ['restarted (a new life)', (rt: FakeContainerRuntime) => { rt.stopSilently(RUNNING); rt.start(RUNNING); }, 1],

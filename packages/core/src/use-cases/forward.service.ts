@@ -137,6 +137,8 @@ export class ForwardService {
       switch (error.reason) {
         case 'refused':
           throw DomainErrors.upstreamUnreachable(forward.containerPort, error);
+        case 'paused':
+          throw DomainErrors.containerPaused(forward.containerId);
         case 'unavailable':
           throw DomainErrors.runtimeUnavailable(error);
         case 'gone':
@@ -166,10 +168,12 @@ export class ForwardService {
     return removed;
   }
 
+  /** The life the container is in now, if it is alive (running or paused). */
   private async runningIncarnation(containerId: string): Promise<string | undefined> {
     try {
       const container = await this.deps.runtime.find(containerId);
-      return container?.running === true && container.id === containerId ? container.incarnation : undefined;
+      const alive = container !== null && (container.running || container.paused);
+      return alive && container.id === containerId ? container.incarnation : undefined;
     } catch {
       return undefined;
     }
@@ -204,8 +208,8 @@ export class ForwardService {
       return null;
     }
     if (container === null) return 'container no longer exists';
-    if (!container.running) return `container is ${container.state}`;
     if (container.incarnation !== forward.incarnation) return 'container was restarted';
+    if (!container.running && !container.paused) return `container is ${container.state}`;
     return null;
   }
 
