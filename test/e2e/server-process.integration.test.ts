@@ -8,6 +8,8 @@ describe('the server process refuses bad start-up conditions with one line', () 
     ['a bad port', { PORTHOLE_PORT: 'eighty' }, 2, /^porthole: PORTHOLE_PORT: must be a whole number, got "eighty"\.\n$/],
     ['an unknown runtime', { PORTHOLE_RUNTIME: 'podman' }, 2, /^porthole: PORTHOLE_RUNTIME: must be one of auto, docker, kubernetes; got "podman"\.\n$/],
     ['a short admin token', { PORTHOLE_ADMIN_TOKEN: 'short' }, 2, /^porthole: PORTHOLE_ADMIN_TOKEN: .*\n$/],
+    ['a host name that does not resolve', { PORTHOLE_HOST: 'no-such-host.invalid' }, 2, /^porthole: PORTHOLE_HOST: cannot resolve "no-such-host\.invalid".*\n$/],
+    ['a local bind that is not an address', { PORTHOLE_LOCAL_BIND: 'nope' }, 2, /^porthole: PORTHOLE_LOCAL_BIND: .*\n$/],
     [
       'no Docker engine',
       { DOCKER_HOST: 'unix:///tmp/porthole-no-such-engine.sock' },

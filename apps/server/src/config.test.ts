@@ -23,6 +23,9 @@ describe('parseConfig', () => {
     ['a public URL with a trailing slash', { PORTHOLE_PUBLIC_URL: 'https://p.example.com/' }, { publicUrl: 'https://p.example.com' }],
     ['a public URL with a path', { PORTHOLE_PUBLIC_URL: 'https://example.com/porthole/' }, { publicUrl: 'https://example.com/porthole' }],
     ['another host and port', { PORTHOLE_HOST: '0.0.0.0', PORTHOLE_PORT: '9000' }, { host: '0.0.0.0', port: 9000 }],
+    ['a host name', { PORTHOLE_HOST: 'localhost' }, { host: 'localhost' }],
+    ['an IPv6 host', { PORTHOLE_HOST: '::1' }, { host: '::1' }],
+    ['an IPv6 local bind', { PORTHOLE_LOCAL_BIND: '::1' }, { localBind: '::1' }],
     ['a port range', { PORTHOLE_LOCAL_PORTS: '30000-30010' }, { localPorts: { first: 30000, last: 30010 } }],
     ['unlimited tunnel rate', { PORTHOLE_TUNNEL_BYTES_PER_SECOND: '0' }, { tunnelBytesPerSecond: 0 }],
     ['blank values count as unset', { PORTHOLE_PORT: '  ' }, { port: 8080 }],
@@ -46,6 +49,8 @@ describe('parseConfig', () => {
     ['an admin token with a space', { PORTHOLE_ADMIN_TOKEN: 'correct horse battery staple' }, 'PORTHOLE_ADMIN_TOKEN'],
     ['a fractional byte limit', { PORTHOLE_PROXY_MAX_BYTES: '1.5' }, 'PORTHOLE_PROXY_MAX_BYTES'],
     ['an idle timeout under a second', { PORTHOLE_TUNNEL_IDLE_TIMEOUT_MS: '10' }, 'PORTHOLE_TUNNEL_IDLE_TIMEOUT_MS'],
+    ['a host that is neither an address nor a name', { PORTHOLE_HOST: 'http://0.0.0.0' }, 'PORTHOLE_HOST'],
+    ['a local bind that is not an IP address', { PORTHOLE_LOCAL_BIND: 'nope' }, 'PORTHOLE_LOCAL_BIND'],
     ['an unknown log level', { PORTHOLE_LOG_LEVEL: 'loud' }, 'PORTHOLE_LOG_LEVEL'],
   ])('refuses %s, naming %s', (_description, env, variable) => {
     let thrown: unknown;

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 /**
  * Configuration from the environment (DESIGN.md §5). Every value is checked here, once:
  * a bad one stops start-up with a ConfigError naming the variable.
@@ -87,6 +89,18 @@ function publicUrl(env: Env, name: string): string | undefined {
   return url.toString().replace(/\/$/, '');
 }
 
+function listenAddress(env: Env, name: string, fallback: string, allowHostname: boolean): string {
+  const raw = read(env, name) ?? fallback;
+  if (isIP(raw) !== 0) return raw;
+  if (allowHostname && /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(raw)) {
+    return raw;
+  }
+  throw new ConfigError(
+    name,
+    `must be an IP address${allowHostname ? ' or a host name' : ''} to listen on, such as 127.0.0.1 or 0.0.0.0; got "${raw}".`,
+  );
+}
+
 function adminToken(env: Env, name: string): string | undefined {
   const raw = read(env, name);
   if (raw === undefined) return undefined;
@@ -98,7 +112,7 @@ function adminToken(env: Env, name: string): string | undefined {
 }
 
 export function parseConfig(env: Env): PortholeConfig {
-  const host = read(env, 'PORTHOLE_HOST') ?? '127.0.0.1';
+  const host = listenAddress(env, 'PORTHOLE_HOST', '127.0.0.1', true);
   const port = integer(env, 'PORTHOLE_PORT', 8080, 0, 65535);
   return {
     host,
@@ -108,7 +122,7 @@ export function parseConfig(env: Env): PortholeConfig {
     dockerHost: read(env, 'DOCKER_HOST'),
     adminToken: adminToken(env, 'PORTHOLE_ADMIN_TOKEN'),
     localPorts: portRange(env, 'PORTHOLE_LOCAL_PORTS'),
-    localBind: read(env, 'PORTHOLE_LOCAL_BIND') ?? '127.0.0.1',
+    localBind: listenAddress(env, 'PORTHOLE_LOCAL_BIND', '127.0.0.1', false),
     maxForwardsPerContainer: integer(env, 'PORTHOLE_MAX_FORWARDS_PER_CONTAINER', 10, 1, 1000),
     proxyMaxBytes: integer(env, 'PORTHOLE_PROXY_MAX_BYTES', 100 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
     tunnelBytesPerSecond: integer(env, 'PORTHOLE_TUNNEL_BYTES_PER_SECOND', 10 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),

@@ -27,6 +27,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      process.stderr.write(`porthole: PORTHOLE_HOST: cannot resolve "${config.host}" to an address to listen on.\n`);
+      process.exit(2);
+    }
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       process.stderr.write(
         `porthole: cannot listen on ${config.host}:${config.port} (${code}); set PORTHOLE_HOST or PORTHOLE_PORT.\n`,

@@ -60,3 +60,35 @@ describe('access log', () => {
     expect(JSON.stringify(porthole.logger.entries)).not.toContain('secret=x');
   });
 });
+
+describe('an Upgrade other than websocket (curl --http2 sends Upgrade: h2c)', () => {
+  async function send(head: string): Promise<string> {
+    const socket = await rawConnection(porthole.port);
+    const reply = readUntilClose(socket, WAIT_MS);
+    socket.write(head);
+    return reply;
+  }
+  const h2c = `Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\n`;
+
+  it('is served as plain HTTP/1.1 on the API', async () => {
+    const forward = await porthole.forward(app.address);
+    const reply = await send(`GET /api/containers/${forward.containerId}/port-forwards HTTP/1.1\r\nHost: x\r\n${h2c}\r\n`);
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    expect(reply).toContain(forward.id);
+  });
+
+  it('is served as plain HTTP/1.1 through the proxy, without the upgrade', async () => {
+    const forward = await porthole.forward(app.address);
+    const reply = await send(`GET /p/${forward.id}/h2c?x=1 HTTP/1.1\r\nHost: x\r\n${h2c}\r\n`);
+    expect(reply).toMatch(/^HTTP\/1\.1 200 /);
+    const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4).replace(/^[0-9a-f]+\r\n|\r\n0\r\n\r\n$/g, ''));
+    expect(body.url).toBe('/h2c?x=1');
+    expect(body.headers.upgrade).toBeUndefined();
+  });
+
+  it('is refused with 400 when it carries a body', async () => {
+    const reply = await send(`POST /api/containers/x/port-forwards HTTP/1.1\r\nHost: x\r\n${h2c}Content-Length: 2\r\n\r\n{}`);
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply).toContain('"code":"invalid_request"');
+  });
+});

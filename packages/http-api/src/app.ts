@@ -1,7 +1,8 @@
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage, type RequestListener } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import express, { type Express } from 'express';
-import type { ForwardEvent, ForwardService } from '@porthole/core';
+import { DomainErrors, type ForwardEvent, type ForwardService } from '@porthole/core';
 import type { Authenticator } from './auth/authenticator';
 import { ConnectionRegistry } from './connections/connection-registry';
 import { HttpErrors } from './errors/http-error';
@@ -53,6 +54,41 @@ export interface PortholeHttp {
 
 const PROXY_PATH = /^\/p\/[^/?#]*/;
 const TUNNEL_PATH = /^\/ws\/port-forward\/([^/?#]+)\/?(?:\?.*)?$/;
+
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  return req.headers.upgrade?.trim().toLowerCase() === 'websocket';
+}
+
+/**
+ * Node hands every request with an Upgrade header to the 'upgrade' event, including
+ * `Upgrade: h2c`, which `curl --http2` sends on plain http://. A server may ignore an
+ * upgrade it does not support (RFC 9110 §7.8), so such a request is served as ordinary
+ * HTTP/1.1 on the raw socket, then the connection closes. Node has already taken the
+ * body off the parser by then, so only bodiless requests can be served this way.
+ */
+function serveIgnoringUpgrade(req: IncomingMessage, socket: Duplex, handleRequest: RequestListener, logger: Logger): void {
+  const declared = req.headers['content-length'];
+  if (req.headers['transfer-encoding'] !== undefined || (declared !== undefined && declared !== '0')) {
+    rejectUpgrade(
+      socket,
+      DomainErrors.invalidRequest(`Upgrade: ${req.headers.upgrade ?? ''} is not supported with a request body; send the request without it.`),
+      logger,
+      requestIdOf(req),
+    );
+    return;
+  }
+  delete req.headers.upgrade;
+  delete req.headers['http2-settings'];
+  req.headers.connection = 'close';
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as Socket);
+  res.once('finish', () => {
+    res.detachSocket(socket as Socket);
+    socket.end();
+  });
+  handleRequest(req, res);
+}
 
 /**
  * One access-log line per request, with the request id that the layers below log too.
@@ -125,7 +161,9 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
     const url = req.url ?? '/';
     // A client reset during the handshake must not become an unhandled 'error'.
     socket.on('error', (error) => logger.debug({ err: error, requestId: requestIdOf(req) }, 'upgrade socket error'));
-    if (TUNNEL_PATH.test(url)) {
+    if (!isWebSocketUpgrade(req)) {
+      serveIgnoringUpgrade(req, socket, handleRequest, logger);
+    } else if (TUNNEL_PATH.test(url)) {
       tunnel.handleUpgrade(req, socket, head);
     } else if (PROXY_PATH.test(url)) {
       proxy.handleUpgrade(req, socket, head);

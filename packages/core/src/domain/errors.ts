@@ -53,8 +53,7 @@ export const DomainErrors = {
     new DomainError('port_already_forwarded', `Port ${port} is already forwarded for this container.`),
   containerNotFound: (ref: string) =>
     new DomainError('container_not_found', `No container named "${ref}" was found.`),
-  forwardNotFound: (id: string) =>
-    new DomainError('forward_not_found', `No port forward with id "${id}" exists for this container.`),
+  forwardNotFound: (id: string) => new DomainError('forward_not_found', `No port forward "${id}" was found.`),
   containerNotRunning: (ref: string, state: string) =>
     new DomainError(
       'container_not_running',

@@ -110,7 +110,8 @@ describe('POST /api/containers/:id/port-forwards', () => {
     ['local_port "20001"', 400, 'invalid_port', '{"container_port":80,"local_port":"20001"}', 'application/json'],
     ['malformed JSON', 400, 'invalid_request', '{"container_port":', 'application/json'],
     ['a JSON array', 400, 'invalid_request', '[8080]', 'application/json'],
-    ['a bare number (strict JSON)', 400, 'invalid_request', '8080', 'application/json'],
+    ['a bare number', 400, 'invalid_request', '8080', 'application/json'],
+    ['a bare string', 400, 'invalid_request', '"x"', 'application/json'],
     ['an unknown field', 400, 'invalid_request', '{"container_port":80,"host":"10.0.0.1"}', 'application/json'],
     ['a numeric name', 400, 'invalid_request', '{"container_port":80,"name":5}', 'application/json'],
     ['a name of 101 characters', 400, 'invalid_request', JSON.stringify({ container_port: 80, name: 'n'.repeat(101) }), 'application/json'],
@@ -122,6 +123,11 @@ describe('POST /api/containers/:id/port-forwards', () => {
     expect(response.status).toBe(status);
     expect(response.json.error.code).toBe(code);
     expect(response.json.error.message).toMatch(/\.$/);
+  });
+
+  it('says a body that is JSON but not an object must be one', async () => {
+    const response = await call({ method: 'POST', path: '/web/port-forwards', body: '"8080"' });
+    expect(response.json.error.message).toMatch(/must be a JSON object/);
   });
 
   it('names the offending field in details', async () => {

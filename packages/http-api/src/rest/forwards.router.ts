@@ -48,7 +48,9 @@ export function forwardsRouter(deps: ForwardsRouterDeps): Router {
   router.use((req: Request, _res: Response, next: NextFunction) => {
     next(declaredBodyTooLarge(req, deps.limits.apiMaxBytes) ? HttpErrors.payloadTooLarge(deps.limits.apiMaxBytes) : undefined);
   });
-  router.use(express.json({ limit: deps.limits.apiMaxBytes, strict: true, type: ['application/json', 'application/*+json'] }));
+  // strict: false lets "8080" or null parse, so they get the precise "must be a JSON
+  // object" message below instead of a generic "not valid JSON".
+  router.use(express.json({ limit: deps.limits.apiMaxBytes, strict: false, type: ['application/json', 'application/*+json'] }));
 
   const base = '/containers/:containerId/port-forwards';
 
