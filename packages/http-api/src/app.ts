@@ -137,6 +137,10 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   app.set('etag', false);
   app.use(healthRouter(options.readiness));
   app.use('/api', forwardsRouter({ forwards: options.forwards, authenticator: options.authenticator, urls, logger, limits }));
+  // The tunnel URL only speaks WebSocket; say so rather than "no such route".
+  app.all(TUNNEL_PATH, (req, res) =>
+    sendError(req, res, DomainErrors.invalidRequest(`${req.path} is a WebSocket tunnel: connect to it with a WebSocket client.`), logger),
+  );
   app.use((req, res) => sendError(req, res, HttpErrors.routeNotFound(req.method, req.path), logger));
 
   const handleRequest: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
