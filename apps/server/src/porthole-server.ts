@@ -41,7 +41,14 @@ export async function startPorthole(config: PortholeConfig, options: StartOption
   const adminTokenGenerated = config.adminToken === undefined;
   const adminToken = config.adminToken ?? generateAdminToken();
 
-  const server = createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 });
+  // requestTimeout 0: uploads and streamed responses may legitimately take hours.
+  // headersTimeout: a client gets 20 s to send its headers (slowloris), checked every 5 s.
+  const server = createServer({
+    requestTimeout: 0,
+    headersTimeout: 20_000,
+    connectionsCheckingInterval: 5_000,
+    keepAliveTimeout: 65_000,
+  });
   server.listen(config.port, config.host);
   await Promise.race([
     once(server, 'listening'),

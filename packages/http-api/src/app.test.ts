@@ -19,11 +19,11 @@ afterEach(async () => {
 });
 
 /** Sends the head of a request with `Expect: 100-continue` and returns the first answer. */
-async function expectContinue(path: string, contentLength: number): Promise<string> {
+async function expectContinue(path: string, contentLength: number, token = ADMIN_TOKEN): Promise<string> {
   const socket = await rawConnection(porthole.port);
   const first = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString())));
   socket.write(
-    `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\n` +
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${contentLength}\r\nExpect: 100-continue\r\n\r\n`,
   );
   const answer = await first;
@@ -41,6 +41,15 @@ describe('Expect: 100-continue', () => {
     const forward = await porthole.forward(app.address);
     const target = path === 'proxy' ? `/p/${forward.id}/upload` : path;
     expect(await expectContinue(target, length)).toMatch(answer);
+  });
+
+  it.each([
+    ['the proxy', 'proxy'],
+    ['the API', '/api/containers/x/port-forwards'],
+  ])('an unauthenticated upload to %s gets 401, not 100 Continue', async (_description, path) => {
+    const forward = await porthole.forward(app.address);
+    const target = path === 'proxy' ? `/p/${forward.id}/upload` : path;
+    expect(await expectContinue(target, 10, 'wrong-token-0123456789')).toMatch(/^HTTP\/1\.1 401 /);
   });
 });
 

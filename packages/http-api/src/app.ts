@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import express, { type Express } from 'express';
 import { DomainErrors, type ForwardEvent, type ForwardService } from '@porthole/core';
+import { authenticateRequest } from './auth/authenticate-request';
 import type { Authenticator } from './auth/authenticator';
 import { ConnectionRegistry } from './connections/connection-registry';
 import { HttpErrors } from './errors/http-error';
@@ -155,10 +156,17 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
     app(req, res);
   };
 
+  // "100 Continue" invites the body; a stranger or an oversized body gets the refusal
+  // first. The handlers below check both again, so this only decides when to say go on.
   const handleCheckContinue: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     const limit = PROXY_PATH.test(req.url ?? '/') ? limits.proxyMaxBytes : limits.apiMaxBytes;
-    if (!declaredBodyTooLarge(req, limit)) res.writeContinue();
-    handleRequest(req, res);
+    authenticateRequest(req, options.authenticator, { allowSubprotocol: false }).then(
+      () => {
+        if (!declaredBodyTooLarge(req, limit) && !res.headersSent) res.writeContinue();
+        handleRequest(req, res);
+      },
+      () => handleRequest(req, res),
+    );
   };
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {

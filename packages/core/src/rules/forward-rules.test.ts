@@ -41,6 +41,22 @@ describe('normalizeForwardName', () => {
     expect(normalizeForwardName(input)).toBe(expected);
   });
 
+  it.each([
+    ['a NUL byte', 'web\u0000server'],
+    ['a newline inside', 'web\nserver'],
+    ['an escape sequence', '\u001b[31mred'],
+    ['DEL', 'web\u007f'],
+    ['a C1 control', 'web\u0085'],
+    ['a right-to-left override', 'txt.\u202eexe'],
+    ['a bidi isolate', 'a\u2066b'],
+  ])('refuses %s with invalid_request', (_description, name) => {
+    expect(() => normalizeForwardName(name)).toThrow(expect.objectContaining({ code: 'invalid_request' }) as DomainError);
+  });
+
+  it('accepts letters of any script and emoji', () => {
+    expect(normalizeForwardName('Café – Поиск 🚀')).toBe('Café – Поиск 🚀');
+  });
+
   it('refuses 101 characters with invalid_request on the name field', () => {
     expect(() => normalizeForwardName('z'.repeat(101))).toThrow(
       expect.objectContaining({ code: 'invalid_request', details: [expect.objectContaining({ field: 'name' })] }) as DomainError,

@@ -24,6 +24,11 @@ export function canAccess(principal: Principal, owner: string | null): boolean {
   return principal.role === 'admin' || (owner !== null && owner === principal.id);
 }
 
+// C0 and C1 controls and DEL break terminals and logs; bidi overrides and isolates can make
+// a name display as something else (CVE-2021-42574, "Trojan Source").
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/u;
+
 /**
  * Names are labels for people: trimmed, empty means none, capped so lists stay readable.
  */
@@ -31,6 +36,9 @@ export function normalizeForwardName(name: string | null | undefined): string | 
   if (name === undefined || name === null) return null;
   const trimmed = name.trim();
   if (trimmed.length === 0) return null;
+  if (CONTROL_CHARACTERS.test(trimmed)) {
+    throw DomainErrors.invalidName('name must not contain control or text-direction characters.');
+  }
   if (trimmed.length > MAX_FORWARD_NAME_LENGTH) {
     throw DomainErrors.invalidName(
       `name must be at most ${MAX_FORWARD_NAME_LENGTH} characters; got ${trimmed.length}.`,

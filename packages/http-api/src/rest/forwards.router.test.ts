@@ -130,6 +130,30 @@ describe('POST /api/containers/:id/port-forwards', () => {
     expect(response.json.error.message).toMatch(/must be a JSON object/);
   });
 
+  it.each([
+    ['malformed percent-encoding in the container', '/%zz/port-forwards'],
+    ['a lone percent sign', '/%/port-forwards'],
+    ['invalid UTF-8 escapes', '/%FF%FE/port-forwards'],
+    ['malformed percent-encoding in the forward id', '/web/port-forwards/%zz'],
+  ])('answers %s with 400 invalid_request, not 500', async (_description, path) => {
+    const response = await call({ path });
+    expect([response.status, response.json.error.code]).toEqual([400, 'invalid_request']);
+  });
+
+  it.each([
+    ['gzip', 'gzip'],
+    ['brotli', 'br'],
+    ['deflate', 'deflate'],
+  ])('answers a corrupt %s body with 400 invalid_request, not 500', async (_description, encoding) => {
+    const response = await fetch(`${base}/web/port-forwards`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', 'content-encoding': encoding },
+      body: '{"container_port":8080}',
+    });
+    const json = (await response.json()) as { error: { code: string } };
+    expect([response.status, json.error.code]).toEqual([400, 'invalid_request']);
+  });
+
   it('names the offending field in details', async () => {
     const response = await create({ container_port: 80, color: 'red', name: 1 });
     expect(response.json.error.details).toEqual(

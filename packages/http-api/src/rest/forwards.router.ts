@@ -1,8 +1,8 @@
 import express, { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
-import { DomainErrors, type ForwardService, type Principal } from '@porthole/core';
+import { DomainErrors, isDomainError, type ForwardService, type Principal } from '@porthole/core';
 import { authenticateRequest } from '../auth/authenticate-request';
 import type { Authenticator } from '../auth/authenticator';
-import { HttpErrors } from '../errors/http-error';
+import { HttpError, HttpErrors } from '../errors/http-error';
 import { sendError } from '../errors/send-error';
 import type { HttpLimits } from '../limits';
 import type { Logger } from '../logger';
@@ -93,7 +93,18 @@ export function forwardsRouter(deps: ForwardsRouterDeps): Router {
   return router;
 }
 
-/** body-parser's own errors, reduced to our codes; everything else keeps its own. */
+/** A 4xx that Express or body-parser raised about the request itself (not one of ours). */
+function clientErrorStatus(error: unknown): number | undefined {
+  if (error === null || typeof error !== 'object' || isDomainError(error) || error instanceof HttpError) return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  return typeof code === 'number' && code >= 400 && code < 500 ? code : undefined;
+}
+
+/**
+ * body-parser's and the router's own errors, reduced to our codes; everything else keeps
+ * its own. A client's mistake is never a 500 (nor an error-level log line).
+ */
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const type = (error as { type?: string } | null)?.type;
@@ -102,7 +113,11 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
       mapped = DomainErrors.invalidRequest('The request body is not valid JSON.');
     } else if (type === 'entity.too.large') {
       mapped = HttpErrors.payloadTooLarge((error as { limit: number }).limit);
-    } else if (type === 'encoding.unsupported' || type === 'charset.unsupported' || type === 'request.aborted') {
+    } else if (error instanceof URIError) {
+      mapped = DomainErrors.invalidRequest('The URL contains malformed percent-encoding.');
+    } else if (clientErrorStatus(error) === 415 || type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      mapped = DomainErrors.invalidRequest('The request body uses an encoding or charset that is not supported; send plain UTF-8 JSON.');
+    } else if (clientErrorStatus(error) !== undefined) {
       mapped = DomainErrors.invalidRequest('The request body could not be read.');
     }
     closeIfBodyUnread(req, res);

@@ -7,7 +7,7 @@ import { nextEvent, startTcpServer, unusedPort, waitUntil, type TcpFixture } fro
 import { httpRequest, rawConnection, readUntilClose } from '../testing/http-client';
 import { ADMIN_TOKEN, ALICE_TOKEN, BOB_CONTAINER, startTestPorthole, type TestPorthole } from '../testing/porthole-test-server';
 import { CLOSE_WITHIN_MS, FAIL_FAST_MS, TEST_TIMEOUT_MS, WAIT_MS } from '../testing/test-timeouts';
-import { parseTunnelUrl, selectSubprotocol } from './tunnel-server';
+import { MAX_MESSAGE_BYTES, parseTunnelUrl, selectSubprotocol } from './tunnel-server';
 
 jest.setTimeout(TEST_TIMEOUT_MS);
 
@@ -167,6 +167,17 @@ describe('TunnelServer: bytes', () => {
     for (let offset = 0; offset < payload.length; offset += 10_000) tunnel.ws.send(payload.subarray(offset, offset + 10_000));
     await waitUntil(() => tunnel.received().length >= payload.length, WAIT_MS, 'the echo');
     expect(tunnel.received().equals(payload)).toBe(true);
+  });
+
+  it('carries a message of exactly 1 MiB and closes with 1009 on a larger one', async () => {
+    const tunnel = await openTunnel(forward.id);
+    const largest = randomBytes(MAX_MESSAGE_BYTES);
+    tunnel.ws.send(largest);
+    await waitUntil(() => tunnel.received().length >= largest.length, WAIT_MS, 'the echo of 1 MiB');
+    expect(tunnel.received().equals(largest)).toBe(true);
+    const closed = closeOf(tunnel.ws);
+    tunnel.ws.send(Buffer.alloc(MAX_MESSAGE_BYTES + 1));
+    expect((await closed).code).toBe(1009);
   });
 
   it('forwards the UTF-8 bytes of a text frame (so wscat works)', async () => {

@@ -27,9 +27,11 @@ export function parseTunnelUrl(rawUrl: string): string | undefined {
   return TUNNEL_URL.exec(rawUrl)?.[1];
 }
 
-// One message is held in memory whole before it is written on; tunnel clients send
-// socket-sized chunks, so this only stops a client from making us buffer 100 MB (ws's default).
-const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+// ws holds each incoming message whole before we see it, so this is memory a client can
+// pin per tunnel by sending one large frame slowly. A byte stream can be cut anywhere
+// (clients send socket-sized chunks), so 1 MiB costs nothing and bounds 1,000 tunnels
+// to ~1 GB instead of 16 GB. Larger messages close the tunnel with 1009.
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /**
  * Browsers must see one of their offered subprotocols selected, and they offer
