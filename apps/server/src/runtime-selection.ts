@@ -1,4 +1,4 @@
-import { DockerContainerRuntime, dockerFromEnvironment, probeDocker } from '@porthole/adapters-docker';
+import { DockerContainerRuntime, dockerFromEnvironment, hostNetworkAddressFor, probeDocker } from '@porthole/adapters-docker';
 import type { ContainerRuntime } from '@porthole/core';
 import type { Logger } from 'pino';
 import type { PortholeConfig } from './config';
@@ -22,8 +22,11 @@ export async function selectRuntime(config: PortholeConfig, logger: Logger): Pro
     );
   }
   let docker;
+  let hostNetworkAddress;
   try {
     docker = dockerFromEnvironment(config.dockerHost);
+    // A remote engine's host-network containers listen on that host, not on ours.
+    hostNetworkAddress = hostNetworkAddressFor(config.dockerHost);
   } catch (error) {
     throw new StartupError(error instanceof Error ? error.message : String(error));
   }
@@ -31,8 +34,9 @@ export async function selectRuntime(config: PortholeConfig, logger: Logger): Pro
   if (!(await probeDocker(docker))) {
     throw new StartupError(`No Docker engine answers at ${where}. ${HOW_TO_POINT_AT_DOCKER}`);
   }
-  logger.info({ runtime: 'docker', dockerHost: where }, 'using the Docker engine');
+  logger.info({ runtime: 'docker', dockerHost: where, hostNetworkAddress }, 'using the Docker engine');
   return new DockerContainerRuntime(docker, {
+    hostNetworkAddress,
     log: ({ msg, level, error, ...rest }) => logger[level]({ ...rest, ...(error !== undefined ? { err: error } : {}) }, msg),
   });
 }

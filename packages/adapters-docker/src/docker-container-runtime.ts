@@ -9,17 +9,18 @@ import {
 import type Dockerode from 'dockerode';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { dialRoute, toEngineRef, toRuntimeContainer, type ContainerInspect } from './docker-container';
+import { dialRoute, sharedNetworkRef, toEngineRef, toRuntimeContainer } from './docker-container';
 import { dockerFromEnvironment, pingWithin } from './docker-environment';
 import { classifyEngineError, describeError, engineUnavailable } from './docker-errors';
 import { DockerEventWatch } from './docker-events';
+import { parseContainerInspect, type ContainerInspect } from './docker-inspect';
 import { resolveOptions, type DockerRuntimeOptions, type ResolvedDockerRuntimeOptions } from './docker-runtime-options';
 
 /**
  * Porthole's ContainerRuntime on a Docker engine: inspects containers, dials their
  * ports at the address the engine reports, and turns the engine's event stream into
- * lifecycle events. No dockerode error crosses this class: every failure is a
- * RuntimeFailure ('unavailable', 'gone' or 'refused').
+ * lifecycle events. No dockerode error crosses this class, nor one caused by an engine
+ * answer of an unexpected shape: every failure is a RuntimeFailure.
  */
 export class DockerContainerRuntime implements ContainerRuntime {
   private readonly options: ResolvedDockerRuntimeOptions;
@@ -37,21 +38,23 @@ export class DockerContainerRuntime implements ContainerRuntime {
   }
 
   async find(ref: string): Promise<RuntimeContainer | null> {
-    const info = await this.inspect(ref, `looking up container ${ref}`);
-    return info === null ? null : toRuntimeContainer(info);
+    const doing = `looking up container ${ref}`;
+    const inspected = await this.inspectWithNetwork(ref, doing);
+    return inspected === null ? null : convert(inspected, doing);
   }
 
   async dial(target: DialTarget): Promise<Duplex> {
     const { containerId, incarnation, port } = target;
+    const doing = `dialing container ${containerId}`;
     // Inspected fresh on every dial: the proxy may only ever dial an address the engine
     // reports for this container now, never one remembered from an earlier life.
-    const info = await this.inspect(containerId, `dialing container ${containerId}`);
+    const inspected = await this.inspectWithNetwork(containerId, doing);
     // The id must match exactly: a name or prefix that now resolves to another container
     // is not the container the forward was made for.
-    if (info === null || info.Id !== containerId) {
+    if (inspected === null || inspected.info.Id !== containerId) {
       throw new RuntimeFailure('gone', `container ${containerId} no longer exists`);
     }
-    const container = toRuntimeContainer(info);
+    const container = convert(inspected, doing);
     if (container.incarnation !== incarnation) {
       throw new RuntimeFailure('gone', `container ${containerId} was restarted since the forward was made`);
     }
@@ -61,8 +64,7 @@ export class DockerContainerRuntime implements ContainerRuntime {
     if (!container.running) {
       throw new RuntimeFailure('gone', `container ${containerId} is ${container.state}`);
     }
-    const host = await this.addressOf(info);
-    return this.connect(host, port, containerId);
+    return this.connect(this.addressOf(inspected), port, containerId);
   }
 
   watch(listener: (event: LifecycleEvent) => void): Unsubscribe {
@@ -79,36 +81,52 @@ export class DockerContainerRuntime implements ContainerRuntime {
     }
   }
 
-  /** The inspect answer, or null when the engine has no such container. */
+  /**
+   * The container, and for one in another container's network namespace that one too
+   * (null when it no longer exists): its life is part of this one's (toRuntimeContainer).
+   */
+  private async inspectWithNetwork(ref: string, doing: string): Promise<Inspected | null> {
+    const info = await this.inspect(ref, doing);
+    if (info === null) return null;
+    const ownerRef = sharedNetworkRef(info);
+    return ownerRef === null ? { info } : { info, networkOwner: await this.inspect(ownerRef, doing) };
+  }
+
+  /** The inspect answer, checked, or null when the engine has no such container. */
   private async inspect(ref: string, doing: string): Promise<ContainerInspect | null> {
     // Not something the engine could know: answering null spares a request, and keeps
     // odd references (`../images/x`) out of the engine's URL space.
     const engineRef = toEngineRef(ref);
     if (engineRef === null) return null;
+    let raw: unknown;
     try {
-      return await this.docker
+      raw = await this.docker
         .getContainer(engineRef)
         .inspect({ abortSignal: AbortSignal.timeout(this.options.requestTimeoutMs) });
     } catch (error) {
       if (classifyEngineError(error) === 'not_found') return null;
       throw engineUnavailable(error, doing);
     }
+    try {
+      return parseContainerInspect(raw);
+    } catch (error) {
+      throw engineUnavailable(error, doing);
+    }
   }
 
   /** The host to dial for a running container, following a shared network namespace once. */
-  private async addressOf(info: ContainerInspect): Promise<string> {
+  private addressOf({ info, networkOwner }: Inspected): string {
     const id = info.Id;
     const route = dialRoute(info, this.options.hostNetworkAddress);
     if (route.kind === 'address') return route.host;
     if (route.kind === 'none') throw new RuntimeFailure('refused', `container ${id} cannot be dialed: ${route.why}`);
 
-    // `--network container:X`: its ports are X's ports, at X's address.
-    const owner = await this.inspect(route.containerRef, `dialing container ${id}`);
-    if (owner === null || !toRuntimeContainer(owner).running) {
-      throw new RuntimeFailure('refused', `container ${id} shares the network of ${route.containerRef}, which is not running`);
-    }
-    const ownerRoute = dialRoute(owner, this.options.hostNetworkAddress);
-    if (ownerRoute.kind !== 'address') {
+    // `--network container:X`: its ports are X's ports, at X's address. Running means X
+    // runs in the life this container joined (toRuntimeContainer), so X's address now is
+    // this container's address. One hop only: X itself sharing a third one's namespace
+    // is not followed.
+    const ownerRoute = networkOwner ? dialRoute(networkOwner, this.options.hostNetworkAddress) : undefined;
+    if (ownerRoute?.kind !== 'address') {
       throw new RuntimeFailure('refused', `container ${id} shares the network of ${route.containerRef}, which cannot be dialed`);
     }
     return ownerRoute.host;
@@ -152,5 +170,23 @@ export class DockerContainerRuntime implements ContainerRuntime {
       socket.once('error', onError);
       socket.once('timeout', onTimeout);
     });
+  }
+}
+
+/** What dial and find read: a container, and the one whose network it shares, if any. */
+interface Inspected {
+  readonly info: ContainerInspect;
+  readonly networkOwner?: ContainerInspect | null;
+}
+
+/**
+ * The container as the domain sees it. The conversion reads nothing but what the engine
+ * said, so anything it throws means the engine said something unexpected.
+ */
+function convert({ info, networkOwner }: Inspected, doing: string): RuntimeContainer {
+  try {
+    return toRuntimeContainer(info, networkOwner);
+  } catch (error) {
+    throw engineUnavailable(error, doing);
   }
 }

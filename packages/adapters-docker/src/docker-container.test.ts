@@ -1,4 +1,6 @@
-import { dialRoute, toEngineRef, toRuntimeContainer, type ContainerInspect, type DialRoute } from './docker-container';
+import type { RuntimeContainer } from '@porthole/core';
+import { dialRoute, sharedNetworkRef, toEngineRef, toRuntimeContainer, type DialRoute } from './docker-container';
+import { UnexpectedEngineAnswer, type ContainerInspect } from './docker-inspect';
 
 const ID = '3f2a9c1d7e44b0c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5';
 const STARTED = '2026-12-03T12:00:00.123456789Z';
@@ -66,6 +68,120 @@ describe('toRuntimeContainer', () => {
     const restarted = toRuntimeContainer(inspect({ State: { StartedAt: '2026-12-03T12:05:00.000000001Z' } }));
     expect(paused.incarnation).toBe(first.incarnation);
     expect(restarted.incarnation).not.toBe(first.incarnation);
+  });
+});
+
+describe('toRuntimeContainer for a container in another container’s network namespace', () => {
+  const OWNER_ID = 'b'.repeat(64);
+  const OWNER_STARTED = '2026-12-03T11:00:00.5Z';
+  const owner = (state: StateOverrides = {}) =>
+    inspect({ Id: OWNER_ID, Name: '/n', State: { StartedAt: OWNER_STARTED, ...state } });
+  const sidecar = (state: StateOverrides = {}) =>
+    inspect({
+      HostConfig: { NetworkMode: `container:${OWNER_ID}` },
+      NetworkSettings: { IPAddress: '', Networks: {} },
+      State: state,
+    });
+  const sameLife = `${STARTED}|${OWNER_ID}@${OWNER_STARTED}`;
+  const cutOff = expect.stringMatching(/^without a network \(n, whose network it joined, .+; restart it to rejoin\)$/);
+
+  const paused = { Status: 'paused', Paused: true };
+  const exited = { Status: 'exited', Running: false };
+
+  it.each<[string, ContainerInspect, ContainerInspect | null, Partial<RuntimeContainer>]>([
+    [
+      'runs while the owner runs in the life it joined',
+      sidecar(),
+      owner(),
+      { running: true, paused: false, state: 'running', incarnation: sameLife },
+    ],
+    [
+      'runs while the owner is paused (a paused container keeps its network)',
+      sidecar(),
+      owner(paused),
+      { running: true, incarnation: sameLife },
+    ],
+    ['is paused when paused itself, in the same life', sidecar(paused), owner(), { running: false, paused: true, incarnation: sameLife }],
+    [
+      'does not run once the owner stopped, in the same life',
+      sidecar(),
+      owner(exited),
+      {
+        running: false,
+        paused: false,
+        state: 'without a network (n, whose network it joined, is exited; restart it to rejoin)',
+        incarnation: sameLife,
+      },
+    ],
+    [
+      'does not run while the owner is restarting',
+      sidecar(),
+      owner({ Status: 'restarting', Restarting: true }),
+      { running: false, paused: false, state: cutOff },
+    ],
+    [
+      'does not run, in a new life, once the owner restarted',
+      sidecar(),
+      owner({ StartedAt: '2026-12-03T12:30:00Z' }),
+      {
+        running: false,
+        paused: false,
+        state: 'without a network (n, whose network it joined, was restarted since; restart it to rejoin)',
+        incarnation: `${STARTED}|${OWNER_ID}@2026-12-03T12:30:00Z`,
+      },
+    ],
+    [
+      'is not paused but cut off when paused after the owner stopped',
+      sidecar(paused),
+      owner(exited),
+      { running: false, paused: false, state: cutOff },
+    ],
+    [
+      'does not run, in a new life, once the owner no longer exists',
+      sidecar(),
+      null,
+      {
+        running: false,
+        paused: false,
+        state: `without a network (${OWNER_ID}, whose network it joined, no longer exists; restart it to rejoin)`,
+        incarnation: `${STARTED}|${OWNER_ID}@gone`,
+      },
+    ],
+    [
+      'keeps its own word for a state it is in by itself',
+      sidecar(exited),
+      owner(exited),
+      { running: false, state: 'exited', incarnation: sameLife },
+    ],
+    [
+      'runs when it started a fraction later than the owner (text comparison says earlier)',
+      sidecar({ StartedAt: '2026-12-03T12:00:00.12345Z' }),
+      owner({ StartedAt: '2026-12-03T12:00:00.1234Z' }),
+      { running: true },
+    ],
+  ])('%s', (_description, info, networkOwner, expected) => {
+    expect(toRuntimeContainer(info, networkOwner)).toEqual(expect.objectContaining(expected));
+  });
+
+  it('is a new life when it restarts itself into the owner’s namespace', () => {
+    const before = toRuntimeContainer(sidecar(), owner());
+    const after = toRuntimeContainer(sidecar({ StartedAt: '2026-12-03T12:40:00Z' }), owner({ StartedAt: '2026-12-03T12:30:00Z' }));
+    expect(after).toMatchObject({ running: true, incarnation: `2026-12-03T12:40:00Z|${OWNER_ID}@2026-12-03T12:30:00Z` });
+    expect(after.incarnation).not.toBe(before.incarnation);
+  });
+
+  it('refuses a start time it cannot compare', () => {
+    expect(() => toRuntimeContainer(sidecar(), owner({ StartedAt: 'yesterday' }))).toThrow(UnexpectedEngineAnswer);
+  });
+
+  it.each<[string, string | undefined, string | null]>([
+    ['container:<id>', `container:${OWNER_ID}`, OWNER_ID],
+    ['container:<name> (older engines)', 'container:n', 'n'],
+    ['bridge', 'bridge', null],
+    ['host', 'host', null],
+    ['no network mode', undefined, null],
+  ])('sharedNetworkRef of %s', (_description, mode, ref) => {
+    expect(sharedNetworkRef(inspect({ HostConfig: mode === undefined ? {} : { NetworkMode: mode } }))).toBe(ref);
   });
 });
 

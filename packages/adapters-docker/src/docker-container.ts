@@ -1,43 +1,23 @@
 import type { RuntimeContainer } from '@porthole/core';
+import { timestampNanos, type ContainerInspect } from './docker-inspect';
 
 /** Label whose value names the user a container belongs to (DESIGN.md §4). */
 export const OWNER_LABEL = 'porthole.owner';
 
 /**
- * The part of an engine's inspect answer (`GET /containers/{id}/json`) that Porthole
- * reads. dockerode's `ContainerInspectInfo` fits it; tests pass plain objects. Fields the
- * engine may send as null or leave out are optional here so the conversion checks them.
+ * The container as the domain sees it.
+ * @param networkOwner for a container in another container's network namespace
+ *   (`--network container:X`, see sharedNetworkRef): X as the engine reports it now, or
+ *   null when X no longer exists. Left out for any other container.
+ * @throws UnexpectedEngineAnswer when a start time it must compare is no timestamp.
  */
-export interface ContainerInspect {
-  readonly Id: string;
-  readonly Name: string;
-  readonly State: {
-    readonly Status: string;
-    readonly Running: boolean;
-    readonly Paused: boolean;
-    readonly Restarting: boolean;
-    readonly StartedAt: string;
-  };
-  readonly Config?: { readonly Labels?: Readonly<Record<string, string>> | null } | null;
-  readonly HostConfig?: { readonly NetworkMode?: string } | null;
-  readonly NetworkSettings?: {
-    readonly IPAddress?: string;
-    readonly GlobalIPv6Address?: string;
-    readonly Networks?: Readonly<Record<string, NetworkEndpoint | null>> | null;
-  } | null;
-}
-
-interface NetworkEndpoint {
-  readonly IPAddress?: string;
-  readonly GlobalIPv6Address?: string;
-}
-
-export function toRuntimeContainer(info: ContainerInspect): RuntimeContainer {
+export function toRuntimeContainer(info: ContainerInspect, networkOwner?: ContainerInspect | null): RuntimeContainer {
   const { State } = info;
-  return {
+  const label = info.Config?.Labels?.[OWNER_LABEL];
+  const container: RuntimeContainer = {
     id: info.Id,
     // The engine reports names with a leading '/' (a legacy of links); users never type it.
-    name: info.Name.replace(/^\//, ''),
+    name: bareName(info),
     // Docker keeps Running=true while a container is paused or restarting, but neither
     // serves connections, so neither counts as running for a forward.
     running: State.Running && !State.Paused && !State.Restarting,
@@ -46,8 +26,54 @@ export function toRuntimeContainer(info: ContainerInspect): RuntimeContainer {
     // StartedAt changes on every start (and stays put across pause/unpause), so it tells
     // one life of a container from the next without any bookkeeping of our own.
     incarnation: State.StartedAt,
-    owner: info.Config?.Labels?.[OWNER_LABEL] ?? null,
+    owner: typeof label === 'string' ? label : null,
   };
+  const ownerRef = sharedNetworkRef(info);
+  if (ownerRef === null) return container;
+
+  // Its network is X's network in one life of X, so that life is part of its own: once X
+  // restarts, every forward made before must go, even though Docker still reports this
+  // container running in the same life.
+  const owner = networkOwner ?? null;
+  const networkLife = owner === null ? `${ownerRef}@gone` : `${owner.Id}@${owner.State.StartedAt}`;
+  const withNetwork = { ...container, incarnation: `${State.StartedAt}|${networkLife}` };
+  if (!withNetwork.running && !withNetwork.paused) return withNetwork;
+  const lost = sharedNetworkLoss(info, ownerRef, owner);
+  if (lost === null) return withNetwork;
+  // Alive but unreachable for good (only restarting it helps): not running, not paused,
+  // so no new forwards, and the old ones are removed by the next stop or reconcile.
+  return { ...withNetwork, running: false, paused: false, state: `without a network (${lost}; restart it to rejoin)` };
+}
+
+/**
+ * The container whose network namespace this one lives in (`--network container:X`,
+ * compose `network_mode: service:x`), as the engine names it (Docker 20.10 writes the
+ * full id), or null for any other network mode.
+ */
+export function sharedNetworkRef(info: ContainerInspect): string | null {
+  const mode = info.HostConfig?.NetworkMode ?? '';
+  return mode.startsWith('container:') ? mode.slice('container:'.length) : null;
+}
+
+/**
+ * Why a running container that joined X's network namespace is no longer in it, or null
+ * while it is. Docker makes a new namespace for X on every start and never moves the
+ * containers that joined the old one: once X stops they keep running with only `lo`,
+ * and X's next life gets a new namespace, often at the same address, that they are not
+ * in. So they are in X's namespace only while X runs in the life it had when they
+ * started (a paused X keeps its namespace).
+ */
+function sharedNetworkLoss(info: ContainerInspect, ownerRef: string, owner: ContainerInspect | null): string | null {
+  if (owner === null) return `${ownerRef}, whose network it joined, no longer exists`;
+  const joined = `${bareName(owner)}, whose network it joined,`;
+  if (!owner.State.Running || owner.State.Restarting) return `${joined} is ${owner.State.Status}`;
+  const ownerStarted = timestampNanos(owner.State.StartedAt, `State.StartedAt of ${owner.Id}`);
+  const started = timestampNanos(info.State.StartedAt, `State.StartedAt of ${info.Id}`);
+  return ownerStarted > started ? `${joined} was restarted since` : null;
+}
+
+function bareName(info: ContainerInspect): string {
+  return info.Name.replace(/^\//, '');
 }
 
 /**
@@ -70,7 +96,8 @@ export type DialRoute =
 export function dialRoute(info: ContainerInspect, hostNetworkAddress: string): DialRoute {
   const mode = info.HostConfig?.NetworkMode ?? '';
   if (mode === 'host') return { kind: 'address', host: hostNetworkAddress };
-  if (mode.startsWith('container:')) return { kind: 'shared', containerRef: mode.slice('container:'.length) };
+  const containerRef = sharedNetworkRef(info);
+  if (containerRef !== null) return { kind: 'shared', containerRef };
   if (mode === 'none') return { kind: 'none', why: 'it runs with --network none' };
 
   const settings = info.NetworkSettings;
@@ -90,11 +117,11 @@ export function dialRoute(info: ContainerInspect, hostNetworkAddress: string): D
   return { kind: 'address', host };
 }
 
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
+function nonEmpty(value: string | null | undefined): string | undefined {
+  return value === undefined || value === null || value === '' ? undefined : value;
 }
 
-function firstNonEmpty(values: readonly (string | undefined)[]): string | undefined {
+function firstNonEmpty(values: readonly (string | null | undefined)[]): string | undefined {
   return values.map(nonEmpty).find((value) => value !== undefined);
 }
 

@@ -1,7 +1,7 @@
 import Dockerode from 'dockerode';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { dockerFromEnvironment, dockerOptionsFromEnvironment, probeDocker } from './docker-environment';
+import { dockerFromEnvironment, dockerOptionsFromEnvironment, hostNetworkAddressFor, probeDocker } from './docker-environment';
 
 // Stands in for the TLS files: returns the path it was asked for.
 const readFile = (path: string) => Buffer.from(path);
@@ -75,6 +75,32 @@ describe('dockerOptionsFromEnvironment', () => {
     ['a broken URL', 'tcp://[nope', /DOCKER_HOST=tcp:\/\/\[nope cannot be used: it is not a valid URL/],
   ])('refuses %s, naming the variable', (_description, host, message) => {
     expect(() => dockerOptionsFromEnvironment({ DOCKER_HOST: host }, readFile)).toThrow(message);
+  });
+});
+
+describe('hostNetworkAddressFor', () => {
+  it.each<[string, string | undefined, string]>([
+    ['DOCKER_HOST unset: loopback', undefined, '127.0.0.1'],
+    ['DOCKER_HOST empty: loopback', '', '127.0.0.1'],
+    ['a unix socket: loopback', 'unix:///var/run/docker.sock', '127.0.0.1'],
+    ['a named pipe: loopback', 'npipe:////./pipe/docker_engine', '127.0.0.1'],
+    ['tcp: the engine’s host', 'tcp://10.0.0.5:2375', '10.0.0.5'],
+    ['tcp without a port', 'tcp://docker.internal', 'docker.internal'],
+    ['tcp with a trailing slash', 'tcp://docker.internal:2376/', 'docker.internal'],
+    ['tcp on IPv6, without brackets', 'tcp://[fd00::5]:2375', 'fd00::5'],
+    ['tcp to the local machine', 'tcp://127.0.0.1:2375', '127.0.0.1'],
+    ['ssh: the engine’s host', 'ssh://build-box', 'build-box'],
+    ['ssh with a user and a port', 'ssh://deploy@10.0.0.7:2222', '10.0.0.7'],
+  ])('%s', (_description, dockerHost, address) => {
+    expect(hostNetworkAddressFor(dockerHost)).toBe(address);
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['tcp without a host', 'tcp://', /DOCKER_HOST=tcp:\/\/ cannot be used: the host name is missing/],
+    ['a broken URL', 'tcp://[nope', /DOCKER_HOST=tcp:\/\/\[nope cannot be used: it is not a valid URL/],
+    ['an unknown scheme', 'http://docker:2375', /DOCKER_HOST=http:\/\/docker:2375 cannot be used: use unix:\/\//],
+  ])('refuses %s, naming the variable', (_description, dockerHost, message) => {
+    expect(() => hostNetworkAddressFor(dockerHost)).toThrow(message);
   });
 });
 

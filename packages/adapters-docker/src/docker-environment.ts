@@ -98,6 +98,34 @@ export function dockerFromEnvironment(hostOrEnv?: string | Environment): Dockero
 }
 
 /**
+ * Where containers on the host network (`--network host`) listen, as seen from here, for
+ * the engine a DOCKER_HOST value names: the engine's own host for `tcp://HOST[:port]` and
+ * `ssh://[user@]HOST[:port]`, loopback for a local socket (`unix://`, `npipe://`, unset or
+ * empty). Porthole dials those containers at this address, so with a remote engine it
+ * must not be Porthole's own loopback.
+ * @throws Error naming DOCKER_HOST when its value cannot be used (as dockerFromEnvironment).
+ */
+export function hostNetworkAddressFor(dockerHost: string | undefined): string {
+  const host = dockerHost ?? '';
+  if (host === '') return LOOPBACK;
+  switch (/^([a-z]+):\/\//.exec(host)?.[1]) {
+    case 'unix':
+    case 'npipe':
+      return LOOPBACK;
+    case 'tcp':
+    case 'ssh': {
+      const hostname = parseUrl(host).hostname.replace(/^\[(.*)\]$/, '$1');
+      if (hostname === '') throw badHost(host, 'the host name is missing');
+      return hostname;
+    }
+    default:
+      throw badHost(host, 'use unix://, tcp://, ssh:// or npipe://');
+  }
+}
+
+const LOOPBACK = '127.0.0.1';
+
+/**
  * True when a Docker engine answers through this client within the timeout; never
  * throws. For `PORTHOLE_RUNTIME=auto`: pick Docker when this says yes.
  */

@@ -1,5 +1,6 @@
 import { RuntimeFailure } from '@porthole/core';
 import { classifyEngineError, describeError, engineUnavailable, type EngineErrorKind } from './docker-errors';
+import { UnexpectedEngineAnswer } from './docker-inspect';
 
 /** Errors shaped the way docker-modem hands them over. */
 function httpError(statusCode: number, message: string): Error {
@@ -40,6 +41,16 @@ describe('engineUnavailable', () => {
     expect(failure).toBeInstanceOf(RuntimeFailure);
     expect(failure.reason).toBe('unavailable');
     expect(failure.message).toBe('Docker engine unavailable while looking up container web: connect ENOENT /tmp/nope.sock');
+    expect(failure.cause).toBe(cause);
+  });
+
+  it('says the engine answered unexpectedly when it did, keeping what was wrong as the cause', () => {
+    const cause = new UnexpectedEngineAnswer('State is not a JSON object but null');
+    const failure = engineUnavailable(cause, 'looking up container web');
+    expect(failure.reason).toBe('unavailable');
+    expect(failure.message).toBe(
+      'Docker engine answered unexpectedly while looking up container web: State is not a JSON object but null',
+    );
     expect(failure.cause).toBe(cause);
   });
 });

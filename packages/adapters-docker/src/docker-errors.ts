@@ -1,4 +1,5 @@
 import { RuntimeFailure } from '@porthole/core';
+import { UnexpectedEngineAnswer } from './docker-inspect';
 
 /**
  * What went wrong talking to the engine, in the few words the adapter acts on:
@@ -25,9 +26,13 @@ export function classifyEngineError(error: unknown): EngineErrorKind {
   return 'unavailable';
 }
 
-/** The RuntimeFailure to throw instead of a raw engine error, keeping it as the cause. */
+/**
+ * The RuntimeFailure to throw instead of a raw engine error, or instead of an answer the
+ * adapter cannot read (UnexpectedEngineAnswer), keeping it as the cause.
+ */
 export function engineUnavailable(error: unknown, doing: string): RuntimeFailure {
-  return new RuntimeFailure('unavailable', `Docker engine unavailable while ${doing}: ${describeError(error)}`, {
+  const what = error instanceof UnexpectedEngineAnswer ? 'answered unexpectedly' : 'unavailable';
+  return new RuntimeFailure('unavailable', `Docker engine ${what} while ${doing}: ${describeError(error)}`, {
     cause: error,
   });
 }

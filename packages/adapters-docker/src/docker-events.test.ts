@@ -56,11 +56,26 @@ describe('toLifecycleEvent', () => {
  */
 class FakeEventsEngine {
   readonly socketPath = path.join(tmpdir(), `porthole-events-${process.pid}-${Math.random().toString(36).slice(2, 8)}.sock`);
+  /** Every request for the event stream, in order. */
   readonly requests: string[] = [];
-  /** What the next requests get: a live stream, a 500, or no answer at all. */
-  mode: 'stream' | 'fail' | 'hang' = 'stream';
+  /**
+   * What the next requests for the event stream get: a live stream, a 500, no answer at
+   * all, or a 200 that ends at once, after `dropAfter` if set (an engine, or something
+   * posing as one, that is broken).
+   */
+  mode: 'stream' | 'fail' | 'hang' | 'drop' = 'stream';
+  dropAfter = '';
+  /** The answer to `GET /containers/json`, and how long it takes. */
+  containers: unknown = [];
+  listDelayMs = 0;
+  lists = 0;
   private readonly streams = new Set<http.ServerResponse>();
   private readonly server = http.createServer((req, res) => {
+    if (req.url?.startsWith('/containers/json')) {
+      this.lists += 1;
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.containers)), this.listDelayMs);
+      return;
+    }
     this.requests.push(req.url ?? '');
     if (this.mode === 'fail') {
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"engine trouble"}');
@@ -68,6 +83,10 @@ class FakeEventsEngine {
     }
     if (this.mode === 'hang') return;
     res.writeHead(200, { 'content-type': 'application/json' });
+    if (this.mode === 'drop') {
+      res.end(this.dropAfter);
+      return;
+    }
     res.flushHeaders();
     this.streams.add(res);
     res.on('close', () => this.streams.delete(res));
@@ -125,7 +144,8 @@ describe('the event watch against a stand-in engine', () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   };
-  const line = (action: string, id = ID) => `${JSON.stringify({ Type: 'container', Action: action, Actor: { ID: id } })}\n`;
+  const line = (action: string, id = ID, name = 'web') =>
+    `${JSON.stringify({ Type: 'container', Action: action, Actor: { ID: id, Attributes: { name } } })}\n`;
 
   beforeEach(async () => {
     engine = new FakeEventsEngine();
@@ -172,21 +192,124 @@ describe('the event watch against a stand-in engine', () => {
     expect(events[1]).toEqual({ type: 'stopped', containerId: ID, reason: 'stopped' });
   });
 
-  it('backs off exponentially while the engine fails, and starts over after a success', async () => {
+  const delays = () => logs.flatMap((entry) => (entry.retryInMs === undefined ? [] : [entry.retryInMs]));
+
+  it('backs off exponentially while the engine fails, and starts over once a stream delivered a stop', async () => {
     engine.mode = 'fail';
     watch();
     await until('five attempts', () => engine.requests.length >= 5);
-    const delays = () => logs.flatMap((entry) => (entry.retryInMs === undefined ? [] : [entry.retryInMs]));
     expect(delays().slice(0, 4)).toEqual([20, 40, 80, 80]);
 
     engine.mode = 'stream';
     await until('resumed', () => events.length === 1);
     expect(events).toEqual([{ type: 'resumed' }]);
+    engine.write(line('die'));
+    await until('the stop', () => events.length === 2);
     const before = delays().length;
     engine.mode = 'fail';
     engine.endStreams();
     await until('the next retry', () => delays().length > before);
     expect(delays()[before]).toBe(20);
+  });
+
+  it('starts over once a stream stayed open for the longest delay', async () => {
+    watch();
+    await until('the stream to open', () => engine.open === 1);
+    engine.mode = 'drop';
+    engine.endStreams();
+    await until('four retries', () => delays().length >= 4);
+    expect(delays().slice(0, 4)).toEqual([20, 40, 80, 80]);
+
+    engine.mode = 'stream';
+    await until('a stream to open', () => engine.open === 1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const before = delays().length;
+    engine.endStreams();
+    await until('the next retry', () => delays().length > before);
+    expect(delays()[before]).toBe(20);
+  });
+
+  // The incident: an engine answering 200 and then garbage, or hanging up at once, was
+  // reopened every reconnectMinMs forever, with a full reconcile ('resumed') each time.
+  it.each<[string, string]>([
+    ['hangs up at once', ''],
+    ['sends garbage and hangs up', 'garbage\n{"not":"an event"}\n\u0000\u0001'],
+  ])('backs off, and says resumed no more often, when every stream %s', async (_description, garbage) => {
+    engine.mode = 'drop';
+    engine.dropAfter = garbage;
+    watch(runtime({ reconnectMinMs: 20, reconnectMaxMs: 160 }));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    unsubscribe?.();
+    // 20 + 40 + 80 + 160 + 160 + ... ms: about 9 attempts in a second, where a backoff that
+    // starts over on every 200 makes 30 or more.
+    expect(engine.requests.length).toBeGreaterThanOrEqual(5);
+    expect(engine.requests.length).toBeLessThanOrEqual(11);
+    expect(delays().slice(0, 5)).toEqual([20, 40, 80, 160, 160]);
+    const resumed = events.filter((event) => event.type === 'resumed').length;
+    expect(resumed).toBeLessThanOrEqual(engine.requests.length - 1);
+    expect(resumed).toBeGreaterThanOrEqual(engine.requests.length - 2);
+  });
+
+  describe('containers that joined the network namespace of one that died', () => {
+    const sidecar = 'c'.repeat(64);
+    const shares = (id: string, ref: string) => ({ Id: id, HostConfig: { NetworkMode: `container:${ref}` } });
+
+    it('are announced as stopped too, found by id or by name, with one list per death', async () => {
+      engine.containers = [
+        shares(sidecar, ID),
+        shares('d'.repeat(64), 'web'),
+        shares('e'.repeat(64), 'f'.repeat(64)),
+        { Id: 'x', HostConfig: { NetworkMode: 'bridge' } },
+      ];
+      watch();
+      await until('the stream to open', () => engine.open === 1);
+      engine.write(line('die'));
+      await until('three events', () => events.length === 3);
+      expect(events).toEqual([
+        { type: 'stopped', containerId: ID, reason: 'died' },
+        { type: 'stopped', containerId: sidecar, reason: 'lost its network' },
+        { type: 'stopped', containerId: 'd'.repeat(64), reason: 'lost its network' },
+      ]);
+      engine.write(line('stop') + line('destroy'));
+      await until('the stop and the destroy', () => events.length === 5);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(engine.lists).toBe(1);
+    });
+
+    it('cost one list for a burst of deaths, plus one for those during it', async () => {
+      engine.containers = [shares(sidecar, 'f'.repeat(64))];
+      engine.listDelayMs = 100;
+      watch();
+      await until('the stream to open', () => engine.open === 1);
+      engine.write(line('die', 'e'.repeat(64), 'first'));
+      await until('the first list', () => engine.lists === 1);
+      engine.write(['1', '2', '3', '4', 'f'].map((c) => line('die', c.repeat(64), `n${c}`)).join(''));
+      await until('the sidecar of the last one', () => events.some((e) => e.type === 'stopped' && e.containerId === sidecar));
+      expect(engine.lists).toBe(2);
+      expect(events.filter((e) => e.type === 'stopped' && e.reason === 'lost its network')).toHaveLength(1);
+    });
+
+    it('are left to dial and reconcile when the engine answers the list with something else', async () => {
+      engine.containers = { message: 'not a list' };
+      watch();
+      await until('the stream to open', () => engine.open === 1);
+      engine.write(line('die'));
+      await until('the list', () => engine.lists === 1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(events).toEqual([{ type: 'stopped', containerId: ID, reason: 'died' }]);
+    });
+
+    it('are not looked for once unsubscribed', async () => {
+      engine.containers = [shares(sidecar, ID)];
+      engine.listDelayMs = 50;
+      watch();
+      await until('the stream to open', () => engine.open === 1);
+      engine.write(line('die'));
+      await until('the list', () => engine.lists === 1);
+      unsubscribe?.();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(events).toEqual([{ type: 'stopped', containerId: ID, reason: 'died' }]);
+    });
   });
 
   it('gives up on an engine that never answers and tries again', async () => {

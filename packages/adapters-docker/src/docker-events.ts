@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { describeError } from './docker-errors';
+import { NetworkSharerLookup } from './docker-network-sharers';
 import type { ResolvedDockerRuntimeOptions } from './docker-runtime-options';
 
 /**
@@ -21,6 +22,9 @@ const STOP_ACTIONS = new Map([
   ['stop', 'stopped'],
   ['destroy', 'destroyed'],
 ]);
+
+/** The reason of the stop announced for a container whose network namespace died with another. */
+export const LOST_NETWORK = 'lost its network';
 
 export const EVENT_FILTERS = { type: ['container'], event: [...STOP_ACTIONS.keys()] };
 
@@ -44,6 +48,12 @@ export function toLifecycleEvent(raw: unknown): LifecycleEvent | null {
   const id = typeof event.Actor?.ID === 'string' && event.Actor.ID !== '' ? event.Actor.ID : event.id;
   if (typeof id !== 'string' || id === '') return null;
   return { type: 'stopped', containerId: id, reason };
+}
+
+/** The container name an engine event carries (`Actor.Attributes.name`), if any. */
+export function actorName(raw: unknown): string | null {
+  const name = (raw as { Actor?: { Attributes?: { name?: unknown } | null } | null } | null)?.Actor?.Attributes?.name;
+  return typeof name === 'string' && name !== '' ? name : null;
 }
 
 /**
@@ -75,6 +85,15 @@ export class LineSplitter {
  * reopened with exponential backoff, and every reopening is announced as `resumed`,
  * since events may have been lost in the gap and the core must reconcile.
  *
+ * The backoff starts over only after a stream proved healthy: it delivered a stop, or it
+ * stayed open for reconnectMaxMs. An engine (or whatever poses as one) that answers 200
+ * and then garbage, or hangs up at once, is retried ever more slowly, and since `resumed`
+ * comes with a successful reopening only, the core's full reconcile slows down with it.
+ *
+ * A container that dies takes the network of every container that joined its network
+ * namespace (`--network container:X`): those are announced as stopped too, with reason
+ * `lost its network` (see NetworkSharerLookup).
+ *
  * It does not ask the engine to replay the gap (`since`): a replayed `die` of an earlier
  * life would be indistinguishable from a stop of the current one, and wipe forwards
  * created after a restart. Reconciling from fresh inspects is exact.
@@ -87,6 +106,7 @@ export class DockerEventWatch {
   private connectTimer: NodeJS.Timeout | undefined;
   private abort: AbortController | undefined;
   private stream: Readable | undefined;
+  private readonly sharers: NetworkSharerLookup;
 
   constructor(
     private readonly docker: Dockerode,
@@ -94,6 +114,12 @@ export class DockerEventWatch {
     private readonly options: ResolvedDockerRuntimeOptions,
   ) {
     this.delayMs = options.reconnectMinMs;
+    this.sharers = new NetworkSharerLookup(
+      docker,
+      options.requestTimeoutMs,
+      (containerId) => this.deliver({ type: 'stopped', containerId, reason: LOST_NETWORK }),
+      (msg, error) => this.log('warn', msg, error),
+    );
   }
 
   start(): void {
@@ -106,6 +132,7 @@ export class DockerEventWatch {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.connectTimer);
+    this.sharers.close();
     this.abort?.abort();
     this.stream?.destroy();
     this.abort = undefined;
@@ -145,7 +172,7 @@ export class DockerEventWatch {
   private attach(stream: Readable): void {
     this.stream = stream;
     const reconnection = this.attempts > 1;
-    this.delayMs = this.options.reconnectMinMs;
+    const openedAt = performance.now();
     const lines = new LineSplitter();
     let lost = false;
     const onLost = (error?: unknown) => {
@@ -154,6 +181,7 @@ export class DockerEventWatch {
       if (this.stopped || this.stream !== stream) return;
       this.stream = undefined;
       stream.destroy();
+      if (performance.now() - openedAt >= this.options.reconnectMaxMs) this.delayMs = this.options.reconnectMinMs;
       this.log('warn', 'Docker event stream lost', error);
       this.retry();
     };
@@ -184,7 +212,11 @@ export class DockerEventWatch {
       return;
     }
     const event = toLifecycleEvent(raw);
-    if (event !== null) this.deliver(event);
+    if (event === null) return;
+    // A real engine event: this stream works, whatever happened before.
+    this.delayMs = this.options.reconnectMinMs;
+    this.deliver(event);
+    if (event.type === 'stopped' && event.reason === 'died') this.sharers.died(event.containerId, actorName(raw));
   }
 
   private deliver(event: LifecycleEvent): void {

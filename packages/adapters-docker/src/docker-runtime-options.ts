@@ -23,13 +23,17 @@ export interface DockerRuntimeOptions {
    * ms (default 5000); past it the engine counts as unavailable.
    */
   readonly requestTimeoutMs?: number;
-  /** First delay before reopening a broken event stream, in ms (default 100); it doubles per failure. */
+  /**
+   * First delay before reopening a broken event stream, in ms (default 100). It doubles
+   * per failure, and starts over only once a stream proved healthy (see DockerEventWatch).
+   */
   readonly reconnectMinMs?: number;
   /** Longest delay between attempts to reopen the event stream, in ms (default 5000). */
   readonly reconnectMaxMs?: number;
   /**
    * Where containers on the host network listen, as seen from Porthole (default
-   * 127.0.0.1: Porthole on the engine's host, or itself on the host network).
+   * 127.0.0.1: Porthole on the engine's host, or itself on the host network). For a
+   * remote engine pass hostNetworkAddressFor(DOCKER_HOST), its host.
    */
   readonly hostNetworkAddress?: string;
   /** Receives what the adapter has to say (event stream lost, reconnected, ...). */

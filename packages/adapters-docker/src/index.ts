@@ -1,3 +1,3 @@
 export { DockerContainerRuntime } from './docker-container-runtime';
 export type { DockerRuntimeLog, DockerRuntimeLogEntry, DockerRuntimeOptions } from './docker-runtime-options';
-export { dockerFromEnvironment, probeDocker } from './docker-environment';
+export { dockerFromEnvironment, hostNetworkAddressFor, probeDocker } from './docker-environment';

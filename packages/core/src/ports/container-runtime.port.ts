@@ -16,7 +16,10 @@ export interface RuntimeContainer {
   readonly paused: boolean;
   /** The runtime's own word for the state (`exited`, `paused`, ...), for messages. */
   readonly state: string;
-  /** Changes every time the container starts: a restart is a new life. */
+  /**
+   * Changes every time the container starts: a restart is a new life. For a container
+   * that shares another's network namespace it also changes when that one restarts.
+   */
   readonly incarnation: string;
   /** Value of the `porthole.owner` label, or null when unlabelled. */
   readonly owner: string | null;
@@ -30,7 +33,7 @@ export interface DialTarget {
 }
 
 export type LifecycleEvent =
-  /** The container stopped, died, was killed or removed. */
+  /** The container stopped, died, was killed or removed, or lost its network for good. */
   | { readonly type: 'stopped'; readonly containerId: string; readonly reason: string }
   /** The event stream had a gap and is back: events may have been missed. */
   | { readonly type: 'resumed' };
