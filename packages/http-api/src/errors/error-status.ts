@@ -5,7 +5,8 @@ export type DeliveryErrorCode =
   | 'unauthenticated'
   | 'payload_too_large'
   | 'route_not_found'
-  | 'internal_error';
+  | 'internal_error'
+  | 'bad_upstream_response';
 
 export type ErrorCode = DomainErrorCode | DeliveryErrorCode;
 
@@ -27,5 +28,6 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   limit_exceeded: 429,
   internal_error: 500,
   upstream_unreachable: 502,
+  bad_upstream_response: 502,
   runtime_unavailable: 503,
 };

@@ -1,7 +1,7 @@
 import type { FieldIssue } from '@porthole/core';
 import type { DeliveryErrorCode } from './error-status';
 
-/** An error that only the delivery layer knows about (credentials, sizes, routes). */
+/** An error that only the delivery layer knows about (credentials, sizes, routes, HTTP itself). */
 export class HttpError extends Error {
   override readonly name = 'HttpError';
 
@@ -24,4 +24,10 @@ export const HttpErrors = {
     new HttpError('payload_too_large', `The request body is larger than the limit of ${limit} bytes.`),
   routeNotFound: (method: string, path: string) =>
     new HttpError('route_not_found', `There is no route ${method} ${path}.`),
+  /**
+   * The app answered, but not with HTTP that can be relayed: a bad status line or header,
+   * broken framing, a body cut short before any of it was sent, a 101 nobody asked for.
+   */
+  badUpstreamResponse: (port: number) =>
+    new HttpError('bad_upstream_response', `The app on port ${port} of the container sent an invalid HTTP response.`),
 };

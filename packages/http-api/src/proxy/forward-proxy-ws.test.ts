@@ -168,6 +168,56 @@ describe('ForwardProxy: WebSocket upgrades', () => {
     expect(status).toBe(401);
   });
 
+  it("incident 6: removes 'Bearer' and the token after it from Sec-WebSocket-Protocol; the app negotiates among the rest", async () => {
+    const { ws, hello } = await open(`/p/${forward.id}/`, ['chat.v1', 'Bearer', ADMIN_TOKEN, 'chat.v2']);
+    expect(hello.headers['sec-websocket-protocol']).toBe('chat.v1, chat.v2');
+    expect(ws.protocol).toBe('chat.v2');
+    expect(JSON.stringify(hello)).not.toContain(ADMIN_TOKEN);
+  });
+
+  it("incident 6: with only 'Bearer, <token>' offered, the app gets no Sec-WebSocket-Protocol at all", async () => {
+    const socket = await rawConnection(porthole.port);
+    const hello = new Promise<WsHello>((resolve, reject) => {
+      let buffered = Buffer.alloc(0);
+      socket.once('close', () => reject(new Error(`closed after ${JSON.stringify(buffered.toString('latin1'))}`)));
+      socket.on('data', (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk]);
+        const start = buffered.indexOf('\r\n\r\n') + 4;
+        // The app's first frame: unmasked text, with a 16-bit length (a hello is > 125 bytes).
+        if (start < 4 || buffered.length < start + 4) return;
+        const length = buffered.readUInt16BE(start + 2);
+        if (buffered.length >= start + 4 + length) resolve(JSON.parse(buffered.subarray(start + 4, start + 4 + length).toString('utf8')) as WsHello);
+      });
+    });
+    socket.write(
+      `GET /p/${forward.id}/ws HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nConnection: Upgrade\r\n` +
+        `Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n` +
+        `Sec-WebSocket-Protocol: Bearer, ${ADMIN_TOKEN}\r\n\r\n`,
+    );
+    const seen = await hello.finally(() => socket.destroy());
+    expect(seen.url).toBe('/ws');
+    expect(seen.headers['sec-websocket-protocol']).toBeUndefined();
+    expect(JSON.stringify(seen)).not.toContain(ADMIN_TOKEN);
+  });
+
+  it('incident 7: answers a POST with Upgrade: websocket 400 invalid_request in the JSON shape, and keeps serving', async () => {
+    const socket = await rawConnection(porthole.port);
+    const answer = readUntilClose(socket, WAIT_MS);
+    socket.write(
+      `POST /p/${forward.id}/ws HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN_TOKEN}\r\nConnection: Upgrade\r\n` +
+        'Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nContent-Length: 0\r\n\r\n',
+    );
+    const text = await answer;
+    const [statusHead = '', body = ''] = text.split('\r\n\r\n');
+    expect(statusHead.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect(statusHead.toLowerCase()).toContain('\r\nconnection: close');
+    expect(statusHead.toLowerCase()).toContain('\r\ncontent-type: application/json; charset=utf-8');
+    expect(JSON.parse(body)).toEqual({ error: { code: 'invalid_request', message: 'A WebSocket handshake must be a GET request, not POST.' } });
+    expect(app.openConnections()).toBe(0);
+    const { hello } = await open(`/p/${forward.id}/after`);
+    expect(hello.url).toBe('/after');
+  });
+
   it('answers 502 within a second when nothing listens, on the raw socket', async () => {
     const nothing = await porthole.forward({ host: '127.0.0.1', port: await unusedPort() });
     const started = Date.now();

@@ -19,7 +19,8 @@ import {
   redirect,
   upstreamFailure,
 } from './proxy-support';
-import { UpstreamPool } from './upstream-pool';
+import { UpstreamPool, type UpstreamHook } from './upstream-pool';
+import { checkResponseHead, relayResponse } from './upstream-response';
 
 export interface ForwardProxyDeps {
   readonly forwards: ForwardService;
@@ -37,7 +38,7 @@ interface Exchange {
   readonly requestId: string;
   /** The request to the app, as soon as http-proxy has created it. */
   proxyReq?: ClientRequest;
-  /** The app's HTTP response; for an upgrade, a refusal (a 101 is `upstream` instead). */
+  /** The app's HTTP answer; for an upgrade, a refusal (a 101 is `upstream` instead). */
   response?: IncomingMessage;
   /** The client's socket, for upgrades. */
   readonly client?: Duplex;
@@ -64,17 +65,13 @@ export class ForwardProxy {
     this.pool = new UpstreamPool(deps);
     // `toProxy` skips http-proxy's url.parse of req.url: the path is pinned anyway
     // (see outgoingBase), and that parse is per-request CPU we do not need.
-    this.proxy = HttpProxy.createProxyServer({ xfwd: false, changeOrigin: false, toProxy: true });
+    // `selfHandleResponse`: http-proxy copies the app's status and headers onto our
+    // response unchecked, and Node's refusals then throw inside its pipe, uncaught. The
+    // answer is relayed by upstream-response.ts instead (see relayAnswer).
+    this.proxy = HttpProxy.createProxyServer({ xfwd: false, changeOrigin: false, toProxy: true, selfHandleResponse: true });
     // Every call passes its own error callback; this catches whatever http-proxy might
     // still emit, so that it never throws for want of a listener.
     this.proxy.on('error', (error: Error) => deps.logger.error({ err: error }, 'unhandled http-proxy error'));
-    this.proxy.on('proxyRes', (proxyRes: IncomingMessage, _req: IncomingMessage, res: ServerResponse) => {
-      // http-proxy pipes the app's response into ours; when the app's connection dies
-      // mid-body, the pipe just stops and our client would wait forever. Cut it instead.
-      proxyRes.once('close', () => {
-        if (!proxyRes.complete) res.destroy();
-      });
-    });
   }
 
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -110,6 +107,13 @@ export class ForwardProxy {
     if (target.kind === 'no_match') {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       rejectUpgrade(socket, HttpErrors.routeNotFound('GET', path), this.deps.logger, requestId);
+      return;
+    }
+    // A WebSocket handshake is a GET (RFC 6455 §4.1); http-proxy destroys the socket of
+    // any other method without a word. Nothing has been read or dialed yet.
+    if (req.method !== 'GET') {
+      const refusal = DomainErrors.invalidRequest(`A WebSocket handshake must be a GET request, not ${req.method ?? 'this'}.`);
+      rejectUpgrade(socket, refusal, this.deps.logger, requestId);
       return;
     }
     this.proxyUpgrade(req, socket, head, target, requestId).catch((error: unknown) =>
@@ -156,21 +160,68 @@ export class ForwardProxy {
 
     stripHopByHopHeaders(req.headers);
     prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix));
-    this.proxy.web(req, res, this.optionsFor(exchange, target.upstreamUrl), (error) =>
-      this.onRequestError(error, req, res, exchange),
+    const hook = (proxyReq: ClientRequest): void => this.watchRequest(proxyReq, req, res, exchange);
+    this.proxy.web(req, res, this.optionsFor(exchange, target.upstreamUrl, hook), (error) =>
+      this.failRequest(req, res, exchange, upstreamFailure(error, exchange.forward), error),
     );
   }
 
-  private onRequestError(error: Error, req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
-    if (exchange.settled || res.destroyed) {
-      this.deps.logger.debug({ err: error, requestId: exchange.requestId }, 'proxied request ended early');
+  /** Runs as the request to the app is created (see UPSTREAM_HOOK): its answer is ours to relay. */
+  private watchRequest(proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
+    exchange.proxyReq = proxyReq;
+    const badAnswer = (problem: string) =>
+      this.failRequest(req, res, exchange, HttpErrors.badUpstreamResponse(exchange.forward.containerPort), problem);
+    proxyReq.once('response', (response: IncomingMessage) => {
+      exchange.response = response;
+      this.relayAnswer(response, res, exchange, badAnswer);
+    });
+    // A 101 with an Upgrade header comes as 'upgrade', not 'response'; without a listener
+    // Node drops the socket and reports nothing, and our client would wait forever.
+    proxyReq.once('upgrade', (_response: IncomingMessage, upstream: Duplex) => {
+      upstream.destroy();
+      badAnswer('101 Switching Protocols to a request that asked for no upgrade');
+    });
+    // Any other way the request could end with neither an answer nor an error must not
+    // leave our client waiting either (errors come before 'close', and settle first).
+    proxyReq.once('close', () => {
+      if (exchange.response === undefined) badAnswer('the request to the app ended without an answer');
+    });
+    if (exchange.settled) proxyReq.destroy();
+  }
+
+  private relayAnswer(response: IncomingMessage, res: ServerResponse, exchange: Exchange, badAnswer: (problem: string) => void): void {
+    if (exchange.settled) {
+      response.destroy();
+      return;
+    }
+    const checked = checkResponseHead(response);
+    if (!checked.ok) {
+      badAnswer(checked.problem);
+      return;
+    }
+    relayResponse(response, res, checked.head, badAnswer);
+  }
+
+  /**
+   * Ends a proxied request that failed, unless Porthole already decided how it ends: a
+   * real answer while nothing has been sent, a cut once the answer has started (sendError
+   * destroys the response then: never a second status line).
+   */
+  private failRequest(req: IncomingMessage, res: ServerResponse, exchange: Exchange, failure: unknown, cause: unknown): void {
+    const context = {
+      ...(typeof cause === 'string' ? { problem: cause } : { err: cause }),
+      requestId: exchange.requestId,
+      forwardId: exchange.forward.id,
+    };
+    if (exchange.settled) {
+      this.deps.logger.debug(context, 'proxied request ended early');
       return;
     }
     exchange.settled = true;
+    // Also takes the app's connection out of the pool: after a broken answer it is unusable.
     exchange.proxyReq?.destroy();
-    const failure = upstreamFailure(error, exchange.forward);
-    this.deps.logger.debug({ err: error, requestId: exchange.requestId, forwardId: exchange.forward.id }, 'proxied request failed');
-    // sendError cuts the connection when the response has already started.
+    this.deps.logger.debug(context, 'proxied request failed');
+    closeIfBodyUnread(req, res);
     sendError(req, res, failure, this.deps.logger, { html: true, requestId: exchange.requestId });
   }
 
@@ -217,9 +268,28 @@ export class ForwardProxy {
     });
 
     prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix));
-    this.proxy.ws(req, socket, head, this.optionsFor(exchange, target.upstreamUrl), (error) =>
+    const hook = (proxyReq: ClientRequest): void => this.watchUpgrade(proxyReq, exchange);
+    this.proxy.ws(req, socket, head, this.optionsFor(exchange, target.upstreamUrl, hook), (error) =>
       this.onUpgradeError(error, socket, exchange),
     );
+  }
+
+  /** Runs as the upgrade request to the app is created (see UPSTREAM_HOOK). */
+  private watchUpgrade(proxyReq: ClientRequest, exchange: Exchange): void {
+    exchange.proxyReq = proxyReq;
+    proxyReq.once('response', (response: IncomingMessage) => {
+      exchange.response = response;
+    });
+    proxyReq.once('upgrade', (_response: IncomingMessage, upstream: Duplex) => {
+      exchange.upstream = upstream;
+      // The app's side is gone: the client gets what is still buffered, then the end
+      // (http-proxy's pipe passes on a clean end but not a destroy).
+      upstream.once('close', () => {
+        if (exchange.client !== undefined) finishThenDestroy(exchange.client);
+      });
+      if (exchange.settled) upstream.destroy();
+    });
+    if (exchange.settled) proxyReq.destroy();
   }
 
   private onUpgradeError(error: Error, socket: Duplex, exchange: Exchange): void {
@@ -233,23 +303,7 @@ export class ForwardProxy {
     rejectUpgrade(socket, upstreamFailure(error, exchange.forward), this.deps.logger, exchange.requestId);
   }
 
-  private optionsFor(exchange: Exchange, upstreamUrl: string): HttpProxy.ServerOptions {
-    const hook = (proxyReq: ClientRequest): void => {
-      exchange.proxyReq = proxyReq;
-      proxyReq.once('response', (response: IncomingMessage) => {
-        exchange.response = response;
-      });
-      proxyReq.once('upgrade', (_response: IncomingMessage, upstream: Duplex) => {
-        exchange.upstream = upstream;
-        // The app's side is gone: the client gets what is still buffered, then the end
-        // (http-proxy's pipe passes on a clean end but not a destroy).
-        upstream.once('close', () => {
-          if (exchange.client !== undefined) finishThenDestroy(exchange.client);
-        });
-        if (exchange.settled) upstream.destroy();
-      });
-      if (exchange.settled) proxyReq.destroy();
-    };
+  private optionsFor(exchange: Exchange, upstreamUrl: string, hook: UpstreamHook): HttpProxy.ServerOptions {
     return {
       target: UPSTREAM_TARGET,
       agent: this.pool.agentFor(exchange.forward),

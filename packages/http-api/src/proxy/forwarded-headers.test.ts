@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { prepareUpstreamHeaders, stripHopByHopHeaders } from './forwarded-headers';
+import { prepareUpstreamHeaders, removeBearerSubprotocol, stripHopByHopHeaders } from './forwarded-headers';
 
 const client = { remoteAddress: '192.0.2.10', encrypted: false, prefix: '/p/pf_x' };
 
@@ -44,5 +44,29 @@ describe('stripHopByHopHeaders', () => {
   ])('removes %s', (_description, headers, expected) => {
     stripHopByHopHeaders(headers);
     expect(headers).toEqual(expected);
+  });
+});
+
+describe('removeBearerSubprotocol (incident 6: the token rode to the app in Sec-WebSocket-Protocol)', () => {
+  it.each<[string, string | undefined, string | undefined]>([
+    ['the tunnel idiom alone: the header goes', 'Bearer, tok-123', undefined],
+    ['as ws sends it, without spaces', 'Bearer,tok-123', undefined],
+    ['among app protocols', 'chat.v1, Bearer, tok-123, chat.v2', 'chat.v1, chat.v2'],
+    ['any case of Bearer', 'bearer, tok-123, chat', 'chat'],
+    ['a trailing Bearer without a token', 'chat, Bearer', 'chat'],
+    ['twice', 'Bearer, a, x, BEARER, b', 'x'],
+    ['no Bearer: left exactly as sent', 'chat.v1,chat.v2', 'chat.v1,chat.v2'],
+    ['no header', undefined, undefined],
+  ])('%s', (_description, offered, expected) => {
+    const headers: IncomingHttpHeaders = offered === undefined ? {} : { 'sec-websocket-protocol': offered };
+    removeBearerSubprotocol(headers);
+    expect(headers['sec-websocket-protocol']).toBe(expected);
+    expect('sec-websocket-protocol' in headers).toBe(expected !== undefined);
+  });
+
+  it('is part of prepareUpstreamHeaders, with the Authorization header', () => {
+    const headers: IncomingHttpHeaders = { authorization: 'Bearer tok-123', 'sec-websocket-protocol': 'Bearer, tok-123' };
+    prepareUpstreamHeaders(headers, client);
+    expect(JSON.stringify(headers)).not.toContain('tok-123');
   });
 });

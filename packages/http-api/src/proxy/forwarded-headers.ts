@@ -18,6 +18,14 @@ export function clientConnectionOf(req: IncomingMessage, prefix: string): Client
   };
 }
 
+/** The field names a `Connection` header lists, lower-cased (RFC 9110 §7.6.1). */
+export function connectionOptions(value: string): string[] {
+  return value
+    .split(',')
+    .map((token) => token.trim().toLowerCase())
+    .filter((name) => name !== '');
+}
+
 // Never dropped even when a client names them in `Connection`.
 const END_TO_END = new Set(['host', 'content-length', 'transfer-encoding']);
 
@@ -31,9 +39,8 @@ const END_TO_END = new Set(['host', 'content-length', 'transfer-encoding']);
 export function stripHopByHopHeaders(headers: IncomingHttpHeaders): void {
   const connection = headers.connection;
   if (connection !== undefined) {
-    for (const token of connection.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name !== '' && !END_TO_END.has(name)) delete headers[name];
+    for (const name of connectionOptions(connection)) {
+      if (!END_TO_END.has(name)) delete headers[name];
     }
   }
   delete headers.connection;
@@ -52,6 +59,7 @@ export function prepareUpstreamHeaders(headers: IncomingHttpHeaders, client: Cli
   // Porthole's bearer token must never reach the container. Deleted here rather than in
   // a `proxyReq` hook, because that hook does not run for WebSockets.
   delete headers.authorization;
+  removeBearerSubprotocol(headers);
   const address = client.remoteAddress ?? 'unknown';
   const given = headers['x-forwarded-for'];
   const chain = Array.isArray(given) ? given.join(', ') : given;
@@ -60,4 +68,26 @@ export function prepareUpstreamHeaders(headers: IncomingHttpHeaders, client: Cli
   if (headers.host === undefined) delete headers['x-forwarded-host'];
   else headers['x-forwarded-host'] = headers.host;
   headers['x-forwarded-prefix'] = client.prefix;
+}
+
+/**
+ * Removes the tunnel's credential idiom, the subprotocols `Bearer, <token>`, from
+ * `Sec-WebSocket-Protocol`: a client that uses one token for both sends it here too. The
+ * proxy authenticates by the Authorization header only, and whatever token this is, it
+ * is Porthole's and must not reach the app. Every `Bearer` (any case) goes with the entry
+ * after it; the app negotiates among the rest, and the header goes if nothing is left.
+ */
+export function removeBearerSubprotocol(headers: IncomingHttpHeaders): void {
+  const offered = headers['sec-websocket-protocol'];
+  if (offered === undefined) return;
+  const protocols = offered.split(',').map((protocol) => protocol.trim());
+  if (!protocols.some((protocol) => protocol.toLowerCase() === 'bearer')) return;
+  const kept: string[] = [];
+  for (let i = 0; i < protocols.length; i += 1) {
+    const protocol = protocols[i] ?? '';
+    if (protocol.toLowerCase() === 'bearer') i += 1;
+    else if (protocol !== '') kept.push(protocol);
+  }
+  if (kept.length === 0) delete headers['sec-websocket-protocol'];
+  else headers['sec-websocket-protocol'] = kept.join(', ');
 }

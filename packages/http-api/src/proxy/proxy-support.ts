@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { DomainErrors, isDomainError, type PortForward } from '@porthole/core';
-import { HttpError } from '../errors/http-error';
+import { HttpError, HttpErrors } from '../errors/http-error';
 import { UPSTREAM_HOOK, type UpstreamHook } from './upstream-pool';
 
 /**
@@ -26,14 +26,18 @@ export function outgoingBase(upstreamUrl: string, hook: UpstreamHook): object {
 
 /**
  * What an upstream failure means to the client. Dial failures are already DomainErrors;
- * a socket error (the app reset or closed the connection before answering) is a 502.
+ * an answer Node's HTTP parser rejects (its codes are `HPE_*`: garbage, a bad status
+ * line, broken framing) is `bad_upstream_response`; another socket error (the app reset
+ * or closed the connection before answering) is `upstream_unreachable`. All are 502s.
  */
 export function upstreamFailure(error: unknown, forward: PortForward): unknown {
   if (isDomainError(error) || error instanceof HttpError) return error;
-  if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string') {
-    return DomainErrors.upstreamUnreachable(forward.containerPort, error);
-  }
-  return error;
+  // Read by shape, not `instanceof Error`: errors made inside Node's own http code come
+  // from another realm under Jest's vm sandbox, and fail that test there.
+  const code = typeof error === 'object' && error !== null ? (error as NodeJS.ErrnoException).code : undefined;
+  if (typeof code !== 'string') return error;
+  if (code.startsWith('HPE_')) return HttpErrors.badUpstreamResponse(forward.containerPort);
+  return DomainErrors.upstreamUnreachable(forward.containerPort, error);
 }
 
 export function redirect(res: ServerResponse, location: string): void {
