@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { ContainerRuntime } from '@porthole/core';
 import type { Logger } from 'pino';
 import { generateAdminToken } from './admin-token';
@@ -67,14 +67,9 @@ export async function startPorthole(config: PortholeConfig, options: StartOption
   server.on('request', http.handleRequest);
   server.on('checkContinue', http.handleCheckContinue);
   server.on('upgrade', http.handleUpgrade);
-  // Malformed HTTP from a client: answer 400 if we still can, never crash.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    logger.debug({ err: error }, 'client error');
-    if (socket.writable && error.code !== 'ECONNRESET') {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    }
-    socket.destroy();
-  });
+  // Malformed HTTP from a client: answered in the JSON shape, never a crash.
+  server.on('clientError', http.handleClientError);
+  server.on('connect', http.handleConnect);
   lifecycle.start();
 
   let closing: Promise<void> | undefined;

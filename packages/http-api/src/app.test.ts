@@ -101,3 +101,24 @@ describe('an Upgrade other than websocket (curl --http2 sends Upgrade: h2c)', ()
     expect(reply).toContain('"code":"invalid_request"');
   });
 });
+
+describe('requests Node cannot parse, and CONNECT', () => {
+  async function send(bytes: string): Promise<string> {
+    const socket = await rawConnection(porthole.port);
+    const reply = readUntilClose(socket, WAIT_MS);
+    socket.write(bytes);
+    return reply;
+  }
+
+  it.each([
+    ['headers over 16 KB', `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
+    ['a garbage request line', 'HELLO THERE\r\n\r\n', 400, 'invalid_request'],
+    ['both Content-Length and Transfer-Encoding', 'POST /p/x/ HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'invalid_request'],
+    ['CONNECT', 'CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n', 405, 'method_not_supported'],
+  ])('%s gets %d %s in the JSON shape, and the server keeps serving', async (_description, bytes, status, code) => {
+    const reply = await send(bytes);
+    expect(reply).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)).error.code).toBe(code);
+    expect(await send('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+});

@@ -7,7 +7,7 @@ import { authenticateRequest } from './auth/authenticate-request';
 import type { Authenticator } from './auth/authenticator';
 import { ConnectionRegistry } from './connections/connection-registry';
 import { HttpErrors } from './errors/http-error';
-import { rejectUpgrade, sendError } from './errors/send-error';
+import { answerClientError, rejectUpgrade, sendError } from './errors/send-error';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
 import { silentLogger, type Logger } from './logger';
 import { ForwardProxy } from './proxy/forward-proxy';
@@ -48,6 +48,10 @@ export interface PortholeHttp {
   readonly handleCheckContinue: RequestListener;
   /** For the server's `upgrade` event: tunnels and proxied WebSockets. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** For the server's `clientError` event: a JSON 400/431 instead of a bare status. */
+  handleClientError(error: NodeJS.ErrnoException, socket: Duplex): void;
+  /** For the server's `connect` event: CONNECT is refused with 405. */
+  handleConnect(req: IncomingMessage, socket: Duplex): void;
   readonly connections: ConnectionRegistry;
   /** Closes every tunnel (1001 "going away") and proxied connection; stops listening to events. */
   shutdown(): void;
@@ -189,6 +193,11 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
     handleRequest,
     handleCheckContinue,
     handleUpgrade,
+    handleClientError: (error, socket) => answerClientError(error, socket, logger),
+    handleConnect: (req, socket) => {
+      socket.on('error', () => undefined);
+      rejectUpgrade(socket, HttpErrors.connectNotSupported(), logger, requestIdOf(req));
+    },
     connections,
     shutdown: () => {
       unsubscribe();

@@ -5,6 +5,8 @@ export type DeliveryErrorCode =
   | 'unauthenticated'
   | 'payload_too_large'
   | 'route_not_found'
+  | 'headers_too_large'
+  | 'method_not_supported'
   | 'internal_error'
   | 'bad_upstream_response';
 
@@ -22,10 +24,12 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   container_not_found: 404,
   forward_not_found: 404,
   route_not_found: 404,
+  method_not_supported: 405,
   container_not_running: 409,
   local_port_unavailable: 409,
   payload_too_large: 413,
   limit_exceeded: 429,
+  headers_too_large: 431,
   internal_error: 500,
   upstream_unreachable: 502,
   bad_upstream_response: 502,

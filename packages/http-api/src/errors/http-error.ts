@@ -28,6 +28,10 @@ export const HttpErrors = {
    * The app answered, but not with HTTP that can be relayed: a bad status line or header,
    * broken framing, a body cut short before any of it was sent, a 101 nobody asked for.
    */
+  headersTooLarge: () =>
+    new HttpError('headers_too_large', 'The request line or headers are too large.'),
+  connectNotSupported: () =>
+    new HttpError('method_not_supported', 'CONNECT is not supported: Porthole is not a forward proxy.'),
   badUpstreamResponse: (port: number) =>
     new HttpError('bad_upstream_response', `The app on port ${port} of the container sent an invalid HTTP response.`),
 };

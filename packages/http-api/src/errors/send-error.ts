@@ -1,6 +1,8 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { DomainErrors } from '@porthole/core';
 import type { Logger } from '../logger';
+import { HttpErrors } from './http-error';
 import { toErrorResponse, type ErrorResponse } from './error-body';
 
 function escapeHtml(text: string): string {
@@ -53,6 +55,23 @@ export function sendError(
     'cache-control': 'no-store',
   });
   res.end(payload);
+}
+
+/**
+ * For the server's `clientError` event (a request Node could not parse): the JSON shape
+ * with 431 for oversized headers and 400 otherwise, then close. A reset has no one to answer.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
+  logger.debug({ err: error }, 'unparsable request');
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const refusal =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? HttpErrors.headersTooLarge()
+      : DomainErrors.invalidRequest('The request is not well-formed HTTP/1.1.');
+  rejectUpgrade(socket, refusal, logger);
 }
 
 /**

@@ -78,6 +78,8 @@ export async function startTestPorthole(options: { limits?: Partial<HttpLimits> 
   });
   const server: Server = createServer(http.handleRequest);
   server.on('checkContinue', http.handleCheckContinue);
+  server.on('clientError', http.handleClientError);
+  server.on('connect', http.handleConnect);
   server.on('upgrade', http.handleUpgrade);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
