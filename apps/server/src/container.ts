@@ -5,11 +5,10 @@ import {
   ForwardService,
   InMemoryForwardStore,
   InProcessEventBus,
-  RangePortAllocator,
   systemClock,
   type ContainerRuntime,
 } from '@porthole/core';
-import { StaticTokenAuthenticator, createPortholeHttp } from '@porthole/http-api';
+import { HostPortListeners, StaticTokenAuthenticator, createPortholeHttp } from '@porthole/http-api';
 import type { Logger } from 'pino';
 import type { PortholeConfig } from './config';
 import { TOKENS } from './tokens';
@@ -32,25 +31,30 @@ export function buildContainer({ config, logger, runtime, adminToken }: Wiring):
   container.bind(TOKENS.AdminToken).toConstantValue(adminToken);
   container.bind(TOKENS.ContainerRuntime).toConstantValue(runtime);
   container.bind(TOKENS.ForwardStore).toDynamicValue(() => new InMemoryForwardStore());
-  container.bind(TOKENS.LocalPortAllocator).toDynamicValue(() => new RangePortAllocator(config.localPorts));
+  container
+    .bind(TOKENS.HostPorts)
+    .toDynamicValue(() => new HostPortListeners({ range: config.localPorts, bind: config.localBind, logger }));
+  container.bind(TOKENS.LocalPortAllocator).toService(TOKENS.HostPorts);
   container.bind(TOKENS.Clock).toConstantValue(systemClock);
   container.bind(TOKENS.IdGenerator).toDynamicValue(() => new CryptoIdGenerator());
   container
     .bind(TOKENS.EventBus)
     .toDynamicValue(() => new InProcessEventBus((error) => logger.error({ err: error }, 'forward event listener failed')));
 
-  container.bind(TOKENS.ForwardService).toDynamicValue(
-    (ctx) =>
-      new ForwardService({
-        runtime: ctx.get(TOKENS.ContainerRuntime),
-        store: ctx.get(TOKENS.ForwardStore),
-        localPorts: ctx.get(TOKENS.LocalPortAllocator),
-        ids: ctx.get(TOKENS.IdGenerator),
-        clock: ctx.get(TOKENS.Clock),
-        events: ctx.get(TOKENS.EventBus),
-        policy: { maxForwardsPerContainer: config.maxForwardsPerContainer },
-      }),
-  );
+  container.bind(TOKENS.ForwardService).toDynamicValue((ctx) => {
+    const service = new ForwardService({
+      runtime: ctx.get(TOKENS.ContainerRuntime),
+      store: ctx.get(TOKENS.ForwardStore),
+      localPorts: ctx.get(TOKENS.LocalPortAllocator),
+      ids: ctx.get(TOKENS.IdGenerator),
+      clock: ctx.get(TOKENS.Clock),
+      events: ctx.get(TOKENS.EventBus),
+      policy: { maxForwardsPerContainer: config.maxForwardsPerContainer },
+    });
+    // The listeners relay through the service, which in turn allocates through them.
+    ctx.get(TOKENS.HostPorts).attach(service);
+    return service;
+  });
   container.bind(TOKENS.ForwardLifecycle).toDynamicValue(
     (ctx) =>
       new ForwardLifecycle(ctx.get(TOKENS.ContainerRuntime), ctx.get(TOKENS.ForwardService), ({ msg, ...rest }) =>

@@ -64,6 +64,7 @@ export async function startPorthole(config: PortholeConfig, options: StartOption
   const container = buildContainer({ config: { ...config, publicUrl }, logger, runtime, adminToken });
   const http = container.get(TOKENS.Http);
   const lifecycle = container.get(TOKENS.ForwardLifecycle);
+  const hostPorts = container.get(TOKENS.HostPorts);
   server.on('request', http.handleRequest);
   server.on('checkContinue', http.handleCheckContinue);
   server.on('upgrade', http.handleUpgrade);
@@ -78,6 +79,7 @@ export async function startPorthole(config: PortholeConfig, options: StartOption
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       lifecycle.stop();
       http.shutdown();
+      void hostPorts.closeAll();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;

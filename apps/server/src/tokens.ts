@@ -9,7 +9,7 @@ import type {
   InProcessEventBus,
   LocalPortAllocator,
 } from '@porthole/core';
-import type { Authenticator, PortholeHttp } from '@porthole/http-api';
+import type { Authenticator, HostPortListeners, PortholeHttp } from '@porthole/http-api';
 import type { Logger } from 'pino';
 import type { PortholeConfig } from './config';
 
@@ -21,6 +21,7 @@ export const TOKENS = {
   ContainerRuntime: Symbol.for('porthole.ContainerRuntime') as ServiceIdentifier<ContainerRuntime>,
   ForwardStore: Symbol.for('porthole.ForwardStore') as ServiceIdentifier<ForwardStore>,
   LocalPortAllocator: Symbol.for('porthole.LocalPortAllocator') as ServiceIdentifier<LocalPortAllocator>,
+  HostPorts: Symbol.for('porthole.HostPorts') as ServiceIdentifier<HostPortListeners>,
   Clock: Symbol.for('porthole.Clock') as ServiceIdentifier<Clock>,
   IdGenerator: Symbol.for('porthole.IdGenerator') as ServiceIdentifier<IdGenerator>,
   EventBus: Symbol.for('porthole.EventBus') as ServiceIdentifier<InProcessEventBus>,
