@@ -122,3 +122,18 @@ describe('requests Node cannot parse, and CONNECT', () => {
     expect(await send('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
   });
 });
+
+describe('errors Express raises itself', () => {
+  it.each([
+    ['a tunnel URL it cannot decode', '/ws/port-forward/%zz'],
+    ['a health path with malformed escapes', '/healthz%'],
+  ])('%s gets the JSON shape, never a stack trace', async (_description, path) => {
+    const socket = await rawConnection(porthole.port);
+    const reply = readUntilClose(socket, WAIT_MS);
+    socket.end(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const text = await reply;
+    expect(text).toMatch(/^HTTP\/1\.1 4\d\d /);
+    expect(text).toMatch(/content-type: application\/json/i);
+    expect(text).not.toMatch(/node_modules|at /);
+  });
+});

@@ -6,6 +6,7 @@ import { DomainErrors, type ForwardEvent, type ForwardService } from '@porthole/
 import { authenticateRequest } from './auth/authenticate-request';
 import type { Authenticator } from './auth/authenticator';
 import { ConnectionRegistry } from './connections/connection-registry';
+import { expressErrorHandler } from './errors/express-error-handler';
 import { HttpErrors } from './errors/http-error';
 import { answerClientError, rejectUpgrade, sendError } from './errors/send-error';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
@@ -147,6 +148,9 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
     sendError(req, res, DomainErrors.invalidRequest(`${req.path} is a WebSocket tunnel: connect to it with a WebSocket client.`), logger),
   );
   app.use((req, res) => sendError(req, res, HttpErrors.routeNotFound(req.method, req.path), logger));
+  // Without this, an error thrown by Express itself (a URL it cannot decode) would get
+  // its default HTML page with a stack trace.
+  app.use(expressErrorHandler(logger));
 
   const handleRequest: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';

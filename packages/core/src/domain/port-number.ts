@@ -17,7 +17,7 @@ export function isPortNumber(value: unknown): value is PortNumber {
  * a client that sends strings has a bug we should tell it about, not paper over.
  */
 export function parsePortNumber(value: unknown, field: string): PortNumber {
-  if (value === undefined || value === null) {
+  if (value === undefined) {
     throw DomainErrors.invalidPort(field, `${field} is required and must be an integer from 1 to 65535.`);
   }
   if (!isPortNumber(value)) {

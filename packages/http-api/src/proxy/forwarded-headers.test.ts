@@ -40,6 +40,7 @@ describe('stripHopByHopHeaders', () => {
     ['Connection: close', { host: 'h', connection: 'close', accept: 'a' }, { host: 'h', accept: 'a' }],
     ['Keep-Alive and Proxy-Connection', { connection: 'keep-alive', 'keep-alive': 'timeout=5', 'proxy-connection': 'keep-alive' }, {}],
     ['fields named in Connection', { connection: 'close, X-Hop', 'x-hop': '1', 'x-end': '2' }, { 'x-end': '2' }],
+    ['TE', { te: 'trailers', accept: 'a' }, { accept: 'a' }],
     ['never Host or the body framing', { connection: 'host, content-length', host: 'h', 'content-length': '3' }, { host: 'h', 'content-length': '3' }],
   ])('removes %s', (_description, headers, expected) => {
     stripHopByHopHeaders(headers);
@@ -57,11 +58,29 @@ describe('removeBearerSubprotocol (incident 6: the token rode to the app in Sec-
     ['twice', 'Bearer, a, x, BEARER, b', 'x'],
     ['no Bearer: left exactly as sent', 'chat.v1,chat.v2', 'chat.v1,chat.v2'],
     ['no header', undefined, undefined],
+    ['a run of Bearers: the entry after the run goes', 'Bearer, Bearer, tok-123', undefined],
   ])('%s', (_description, offered, expected) => {
     const headers: IncomingHttpHeaders = offered === undefined ? {} : { 'sec-websocket-protocol': offered };
     removeBearerSubprotocol(headers);
     expect(headers['sec-websocket-protocol']).toBe(expected);
     expect('sec-websocket-protocol' in headers).toBe(expected !== undefined);
+  });
+
+  it.each<[string, string, string | undefined]>([
+    ['the token before Bearer', 'tok-123, Bearer', undefined],
+    ['the token alone', 'tok-123', undefined],
+    ['the token among app protocols', 'chat, tok-123', 'chat'],
+  ])('removes the presented credential wherever it stands: %s', (_description, offered, expected) => {
+    const headers: IncomingHttpHeaders = { authorization: 'Bearer tok-123', 'sec-websocket-protocol': offered };
+    prepareUpstreamHeaders(headers, client);
+    expect(headers['sec-websocket-protocol']).toBe(expected);
+    expect(JSON.stringify(headers)).not.toContain('tok-123');
+  });
+
+  it('removes Proxy-Authorization, a credential meant for a proxy', () => {
+    const headers: IncomingHttpHeaders = { 'proxy-authorization': 'Basic c2VjcmV0' };
+    prepareUpstreamHeaders(headers, client);
+    expect(headers['proxy-authorization']).toBeUndefined();
   });
 
   it('is part of prepareUpstreamHeaders, with the Authorization header', () => {

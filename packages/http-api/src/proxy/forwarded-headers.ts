@@ -1,3 +1,4 @@
+import { bearerFromHeader } from '../auth/credentials';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 
@@ -46,6 +47,8 @@ export function stripHopByHopHeaders(headers: IncomingHttpHeaders): void {
   delete headers.connection;
   delete headers['keep-alive'];
   delete headers['proxy-connection'];
+  // TE is hop-by-hop: it speaks of our connection to the client, not to the app.
+  delete headers.te;
 }
 
 /**
@@ -58,8 +61,11 @@ export function stripHopByHopHeaders(headers: IncomingHttpHeaders): void {
 export function prepareUpstreamHeaders(headers: IncomingHttpHeaders, client: ClientConnection): void {
   // Porthole's bearer token must never reach the container. Deleted here rather than in
   // a `proxyReq` hook, because that hook does not run for WebSockets.
+  const token = bearerFromHeader({ headers } as IncomingMessage);
   delete headers.authorization;
-  removeBearerSubprotocol(headers);
+  // A credential meant for a proxy (possibly this one), never for the app.
+  delete headers['proxy-authorization'];
+  removeBearerSubprotocol(headers, token === undefined ? [] : [token]);
   const address = client.remoteAddress ?? 'unknown';
   const given = headers['x-forwarded-for'];
   const chain = Array.isArray(given) ? given.join(', ') : given;
@@ -74,19 +80,27 @@ export function prepareUpstreamHeaders(headers: IncomingHttpHeaders, client: Cli
  * Removes the tunnel's credential idiom, the subprotocols `Bearer, <token>`, from
  * `Sec-WebSocket-Protocol`: a client that uses one token for both sends it here too. The
  * proxy authenticates by the Authorization header only, and whatever token this is, it
- * is Porthole's and must not reach the app. Every `Bearer` (any case) goes with the entry
- * after it; the app negotiates among the rest, and the header goes if nothing is left.
+ * is Porthole's and must not reach the app. Every `Bearer` (any case) goes, and so does
+ * the first other entry after a run of them, and any entry equal to a known credential
+ * (`<token>, Bearer` in the wrong order); the app negotiates among the rest, and the
+ * header goes if nothing is left.
  */
-export function removeBearerSubprotocol(headers: IncomingHttpHeaders): void {
+export function removeBearerSubprotocol(headers: IncomingHttpHeaders, credentials: readonly string[] = []): void {
   const offered = headers['sec-websocket-protocol'];
   if (offered === undefined) return;
   const protocols = offered.split(',').map((protocol) => protocol.trim());
-  if (!protocols.some((protocol) => protocol.toLowerCase() === 'bearer')) return;
+  const isBearer = (protocol: string) => protocol.toLowerCase() === 'bearer';
+  if (!protocols.some((p) => isBearer(p) || credentials.includes(p))) return;
   const kept: string[] = [];
-  for (let i = 0; i < protocols.length; i += 1) {
-    const protocol = protocols[i] ?? '';
-    if (protocol.toLowerCase() === 'bearer') i += 1;
-    else if (protocol !== '') kept.push(protocol);
+  let dropNext = false;
+  for (const protocol of protocols) {
+    if (isBearer(protocol)) {
+      dropNext = true;
+    } else if (dropNext || credentials.includes(protocol)) {
+      dropNext = false;
+    } else if (protocol !== '') {
+      kept.push(protocol);
+    }
   }
   if (kept.length === 0) delete headers['sec-websocket-protocol'];
   else headers['sec-websocket-protocol'] = kept.join(', ');

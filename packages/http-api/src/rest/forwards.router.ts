@@ -1,13 +1,13 @@
-import express, { Router, type ErrorRequestHandler, type NextFunction, type Request, type Response } from 'express';
-import { DomainErrors, isDomainError, type ForwardService, type Principal } from '@porthole/core';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { DomainErrors, type ForwardService, type Principal } from '@porthole/core';
 import { authenticateRequest } from '../auth/authenticate-request';
 import type { Authenticator } from '../auth/authenticator';
-import { HttpError, HttpErrors } from '../errors/http-error';
-import { sendError } from '../errors/send-error';
+import { expressErrorHandler } from '../errors/express-error-handler';
+import { HttpErrors } from '../errors/http-error';
 import type { HttpLimits } from '../limits';
 import type { Logger } from '../logger';
 import type { PublicUrls } from '../public-urls';
-import { closeIfBodyUnread, declaredBodyTooLarge } from '../request-body';
+import { declaredBodyTooLarge } from '../request-body';
 import { requestIdOf } from '../request-id';
 import { parseCreateForward } from './create-forward.dto';
 import { toForwardJson } from './forward-view';
@@ -89,38 +89,6 @@ export function forwardsRouter(deps: ForwardsRouterDeps): Router {
   });
 
   router.use((req: Request, _res: Response, next: NextFunction) => next(HttpErrors.routeNotFound(req.method, req.originalUrl.split('?')[0] ?? '')));
-  router.use(errorHandler(deps.logger));
+  router.use(expressErrorHandler(deps.logger));
   return router;
-}
-
-/** A 4xx that Express or body-parser raised about the request itself (not one of ours). */
-function clientErrorStatus(error: unknown): number | undefined {
-  if (error === null || typeof error !== 'object' || isDomainError(error) || error instanceof HttpError) return undefined;
-  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
-  const code = typeof status === 'number' ? status : statusCode;
-  return typeof code === 'number' && code >= 400 && code < 500 ? code : undefined;
-}
-
-/**
- * body-parser's and the router's own errors, reduced to our codes; everything else keeps
- * its own. A client's mistake is never a 500 (nor an error-level log line).
- */
-function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, req, res, _next) => {
-    const type = (error as { type?: string } | null)?.type;
-    let mapped = error;
-    if (type === 'entity.parse.failed') {
-      mapped = DomainErrors.invalidRequest('The request body is not valid JSON.');
-    } else if (type === 'entity.too.large') {
-      mapped = HttpErrors.payloadTooLarge((error as { limit: number }).limit);
-    } else if (error instanceof URIError) {
-      mapped = DomainErrors.invalidRequest('The URL contains malformed percent-encoding.');
-    } else if (clientErrorStatus(error) === 415 || type === 'encoding.unsupported' || type === 'charset.unsupported') {
-      mapped = DomainErrors.invalidRequest('The request body uses an encoding or charset that is not supported; send plain UTF-8 JSON.');
-    } else if (clientErrorStatus(error) !== undefined) {
-      mapped = DomainErrors.invalidRequest('The request body could not be read.');
-    }
-    closeIfBodyUnread(req, res);
-    sendError(req, res, mapped, logger, { requestId: requestIdOf(req) });
-  };
 }
