@@ -12,6 +12,26 @@ const deepCoreImports = {
   group: ['@porthole/core/src/*', '@porthole/core/dist/*', '**/core/src/*', '**/core/src/**'],
   message: 'Import @porthole/core (or @porthole/core/testing in tests) only: its internals are not public.',
 };
+// The porthole CLI is a pure client of the documented HTTP and WebSocket contract (README,
+// "API"): it imports no @porthole package, not even shared types, so it builds, ships and
+// versions on its own and a server-side refactor cannot silently change what it sends.
+// Its wire types are its own (packages/cli/src/api/forward-json.ts). Only its tests may
+// reach into another package, and only for the real server of http-api's test kit.
+const CLI_MESSAGE = 'The porthole CLI is a pure client: it speaks the documented HTTP/WebSocket API and imports no @porthole package or server-side library.';
+const cliImports = (allowServerTestKit) => ({
+  paths: FRAMEWORKS_AND_DRIVERS.filter((name) => name !== 'ws').map((name) => ({ name, message: CLI_MESSAGE })),
+  patterns: [
+    { group: ['@porthole/*', '@porthole/*/**'], message: CLI_MESSAGE },
+    {
+      // Relative paths into another package's sources (gitignore groups cannot re-include
+      // the test kit below an excluded folder, so this one is a regex).
+      regex: allowServerTestKit
+        ? '^(\\.\\./)+(apps/|(core|adapters-[^/]+|server)/src/|http-api/src/(?!testing/))'
+        : '^(\\.\\./)+(apps/|(core|adapters-[^/]+|http-api|server)/src/)',
+      message: `${CLI_MESSAGE} Tests may import http-api's src/testing kit, nothing else.`,
+    },
+  ],
+});
 const otherPackages = (...names) => names.map((name) => ({
   group: [`@porthole/${name}`, `@porthole/${name}/*`, `**/${name}/src/**`],
   message: `This layer may not depend on @porthole/${name}; only apps/server wires packages together.`,
@@ -23,7 +43,7 @@ module.exports = tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', fetch: 'readonly', performance: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
@@ -63,5 +83,13 @@ module.exports = tseslint.config(
   {
     files: ['apps/server/src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [deepCoreImports] }] },
+  },
+  {
+    files: ['packages/cli/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', cliImports(false)] },
+  },
+  {
+    files: ['packages/cli/src/**/*.test.ts', 'packages/cli/src/testing/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', cliImports(true)] },
   },
 );
