@@ -41,4 +41,30 @@ describe('layer rules', () => {
   ])('allows %s', async (_description, file, target) => {
     expect(await restrictedImportErrors(file, `import x from '${target}';\nexport const y = x;\n`)).toEqual([]);
   });
+
+  describe('the porthole CLI, a pure client', () => {
+    it.each([
+      ['the domain', 'packages/cli/src/probe.ts', '@porthole/core'],
+      ["the server's wire types", 'packages/cli/src/probe.ts', '@porthole/http-api'],
+      ['a deep import of another package', 'packages/cli/src/probe.ts', '@porthole/core/testing'],
+      ["another package's sources by path", 'packages/cli/src/api/probe.ts', '../../../http-api/src/rest/forward-view'],
+      ['the server process by path', 'packages/cli/src/probe.ts', '../../../apps/server/src/config'],
+      ['a server framework', 'packages/cli/src/probe.ts', 'express'],
+      ['a container driver', 'packages/cli/src/probe.ts', 'dockerode'],
+      ["a test reaching past http-api's test kit", 'packages/cli/src/commands/probe.test.ts', '../../../http-api/src/app'],
+      ["a test importing the domain's kit by name", 'packages/cli/src/commands/probe.test.ts', '@porthole/core/testing'],
+    ])('refuses %s', async (_description, file, target) => {
+      const errors = await restrictedImportErrors(file, `import x from '${target}';\nexport const y = x;\n`);
+      expect(errors).toHaveLength(1);
+    });
+
+    it.each([
+      ['its WebSocket client', 'packages/cli/src/tunnel/probe.ts', 'ws'],
+      ['node built-ins', 'packages/cli/src/probe.ts', 'node:net'],
+      ['its own modules', 'packages/cli/src/commands/probe.ts', '../api/porthole-api'],
+      ["tests starting the real server from http-api's test kit", 'packages/cli/src/testing/probe.ts', '../../../http-api/src/testing/porthole-test-server'],
+    ])('allows %s', async (_description, file, target) => {
+      expect(await restrictedImportErrors(file, `import x from '${target}';\nexport const y = x;\n`)).toEqual([]);
+    });
+  });
 });

@@ -1,0 +1,112 @@
+import { ExitCode } from '../cli-error';
+import { freshConfigHome, removeConfigHomes, runToEnd } from '../testing/cli-harness';
+import { ADMIN_TOKEN, ALICE_TOKEN, WEB_CONTAINER, startTestPorthole, unusedPort, type TestPorthole } from '../testing/test-porthole';
+
+afterAll(removeConfigHomes);
+
+let porthole: TestPorthole;
+let env: Record<string, string>;
+
+beforeEach(async () => {
+  porthole = await startTestPorthole();
+  env = { PORTHOLE_URL: porthole.origin, PORTHOLE_TOKEN: ADMIN_TOKEN, XDG_CONFIG_HOME: freshConfigHome() };
+  // The fake runtime knows container "web" (WEB_CONTAINER); give it ports to forward.
+  porthole.runtime.listen(WEB_CONTAINER, 8000, { host: '127.0.0.1', port: await unusedPort() });
+  porthole.runtime.listen(WEB_CONTAINER, 5432, { host: '127.0.0.1', port: await unusedPort() });
+});
+
+afterEach(() => porthole.close());
+
+const porthole_ = (...argv: string[]) => runToEnd(argv, { env });
+
+describe('porthole forward', () => {
+  it('creates a forward and shows it to people', async () => {
+    const result = await porthole_('forward', 'create', 'web', '8000', '--name', 'Web Server');
+    expect(result).toMatchObject({ code: ExitCode.ok, stderr: '' });
+    const id = /^id\s+(pf_\w+)$/m.exec(result.stdout)?.[1];
+    expect(id).toBeDefined();
+    expect(result.stdout).toMatch(/^name\s+Web Server$/m);
+    expect(result.stdout).toMatch(new RegExp(`^container\\s+${WEB_CONTAINER}$`, 'm'));
+    expect(result.stdout).toMatch(/^port\s+8000$/m);
+    expect(result.stdout).toMatch(/^local port\s+20\d\d\d$/m);
+    expect(result.stdout).toMatch(new RegExp(`^tunnel\\s+porthole connect ${id}$`, 'm'));
+  });
+
+  it('creates with --json, --local-port and no name, as the API answers', async () => {
+    const result = await porthole_('forward', 'create', 'web', '5432', '--local-port', '20123', '--json');
+    expect(result.code).toBe(ExitCode.ok);
+    const forward = JSON.parse(result.stdout);
+    expect(forward).toMatchObject({ container_id: WEB_CONTAINER, container_port: 5432, local_port: 20123, name: null });
+    expect(forward.id).toMatch(/^pf_/);
+  });
+
+  it('lists forwards as a table, oldest first, and as JSON', async () => {
+    await porthole_('forward', 'create', 'web', '8000', '--name', 'Web Server');
+    await porthole_('forward', 'create', 'web', '5432');
+    const table = await porthole_('forward', 'ls', 'web');
+    expect(table.code).toBe(ExitCode.ok);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ID\s+NAME\s+PORT\s+LOCAL PORT\s+CREATED$/);
+    expect(lines[1]).toMatch(/^pf_\w+\s+Web Server\s+8000\s+20\d{3}\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+    expect(lines[2]).toMatch(/^pf_\w+\s+-\s+5432\s+/);
+    const json = await porthole_('forward', 'ls', WEB_CONTAINER.slice(0, 12), '--json');
+    expect(JSON.parse(json.stdout).map((f: { container_port: number }) => f.container_port)).toEqual([8000, 5432]);
+  });
+
+  it('says so when there are no forwards (and [] for scripts)', async () => {
+    expect((await porthole_('forward', 'ls', 'web')).stdout).toBe('No forwards for web.\n');
+    expect(JSON.parse((await porthole_('forward', 'ls', 'web', '--json')).stdout)).toEqual([]);
+  });
+
+  it('removes a forward', async () => {
+    const created = JSON.parse((await porthole_('forward', 'create', 'web', '8000', '--json')).stdout);
+    expect(await porthole_('forward', 'rm', 'web', created.id)).toEqual({ code: ExitCode.ok, stdout: `Removed ${created.id}.\n`, stderr: '' });
+    expect(JSON.parse((await porthole_('forward', 'ls', 'web', '--json')).stdout)).toEqual([]);
+    const again = await porthole_('forward', 'rm', 'web', created.id, '--json');
+    expect(again).toEqual({ code: ExitCode.failure, stdout: '', stderr: `porthole: No port forward "${created.id}" was found.\n` });
+  });
+
+  it('prints {"id", "removed"} for scripts', async () => {
+    const created = JSON.parse((await porthole_('forward', 'create', 'web', '8000', '--json')).stdout);
+    const removed = await porthole_('forward', 'rm', 'web', created.id, '--json');
+    expect(JSON.parse(removed.stdout)).toEqual({ id: created.id, removed: true });
+  });
+
+  // One line, the server's message, exit 1: for people and scripts alike.
+  it.each([
+    ['an unknown container (404)', ['forward', 'ls', 'nope'], ADMIN_TOKEN, 'porthole: No container named "nope" was found.\n'],
+    ['a local port outside the range (409)', ['forward', 'create', 'web', '5432', '--local-port', '9'], ADMIN_TOKEN, /^porthole: [^\n]*\b9\b[^\n]*\n$/],
+    ['a port forwarded twice (403)', ['forward', 'create', 'web', '8000', '--json'], ADMIN_TOKEN, 'porthole: Port 8000 is already forwarded for this container.\n'],
+    ["someone else's container (404 for Alice)", ['forward', 'ls', 'bobs'], ALICE_TOKEN, 'porthole: No container named "bobs" was found.\n'],
+  ])('reports %s as the server words it', async (_description, argv, token, expected) => {
+    await porthole_('forward', 'create', 'web', '8000');
+    const result = await runToEnd(argv, { env: { ...env, PORTHOLE_TOKEN: token } });
+    expect(result.code).toBe(ExitCode.failure);
+    expect(result.stdout).toBe('');
+    if (typeof expected === 'string') expect(result.stderr).toBe(expected);
+    else expect(result.stderr).toMatch(expected);
+  });
+
+  it('reports a bad token (401) with what to do', async () => {
+    const result = await runToEnd(['forward', 'ls', 'web'], { env: { ...env, PORTHOLE_TOKEN: 'wrong-token-0123456789' } });
+    expect(result.code).toBe(ExitCode.failure);
+    expect(result.stderr).toBe(
+      'porthole: A valid credential is required: send "Authorization: Bearer <token>". (check the token: run `porthole login`, or set PORTHOLE_TOKEN)\n',
+    );
+  });
+
+  it('reports a server that cannot be reached', async () => {
+    const url = `http://127.0.0.1:${await unusedPort()}`;
+    const result = await runToEnd(['forward', 'ls', 'web'], { env: { ...env, PORTHOLE_URL: url } });
+    expect(result).toEqual({ code: ExitCode.failure, stdout: '', stderr: `porthole: cannot reach Porthole at ${url}: connection refused\n` });
+  });
+
+  it('asks for a login when there is none', async () => {
+    const result = await runToEnd(['forward', 'ls', 'web'], { env: { XDG_CONFIG_HOME: freshConfigHome() } });
+    expect(result).toEqual({
+      code: ExitCode.failure,
+      stdout: '',
+      stderr: 'porthole: no Porthole URL: run `porthole login`, or set PORTHOLE_URL and PORTHOLE_TOKEN\n',
+    });
+  });
+});
