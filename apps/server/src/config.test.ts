@@ -13,6 +13,7 @@ describe('parseConfig', () => {
       localBind: '127.0.0.1',
       maxForwardsPerContainer: 10,
       proxyMaxBytes: 104857600,
+      proxyIdleTimeoutMs: 300000,
       tunnelBytesPerSecond: 10485760,
       tunnelIdleTimeoutMs: 300000,
       logLevel: 'info',
@@ -28,6 +29,7 @@ describe('parseConfig', () => {
     ['an IPv6 local bind', { PORTHOLE_LOCAL_BIND: '::1' }, { localBind: '::1' }],
     ['a port range', { PORTHOLE_LOCAL_PORTS: '30000-30010' }, { localPorts: { first: 30000, last: 30010 } }],
     ['unlimited tunnel rate', { PORTHOLE_TUNNEL_BYTES_PER_SECOND: '0' }, { tunnelBytesPerSecond: 0 }],
+    ['no proxy idle timeout', { PORTHOLE_PROXY_IDLE_TIMEOUT_MS: '0' }, { proxyIdleTimeoutMs: 0 }],
     ['blank values count as unset', { PORTHOLE_PORT: '  ' }, { port: 8080 }],
     ['the docker runtime', { PORTHOLE_RUNTIME: 'docker' }, { runtime: 'docker' }],
   ])('reads %s', (_description, env, expected) => {
@@ -51,6 +53,7 @@ describe('parseConfig', () => {
     ['an idle timeout under a second', { PORTHOLE_TUNNEL_IDLE_TIMEOUT_MS: '10' }, 'PORTHOLE_TUNNEL_IDLE_TIMEOUT_MS'],
     ['a host that is neither an address nor a name', { PORTHOLE_HOST: 'http://0.0.0.0' }, 'PORTHOLE_HOST'],
     ['a local bind that is not an IP address', { PORTHOLE_LOCAL_BIND: 'nope' }, 'PORTHOLE_LOCAL_BIND'],
+    ['a negative proxy idle timeout', { PORTHOLE_PROXY_IDLE_TIMEOUT_MS: '-5' }, 'PORTHOLE_PROXY_IDLE_TIMEOUT_MS'],
     ['an unknown log level', { PORTHOLE_LOG_LEVEL: 'loud' }, 'PORTHOLE_LOG_LEVEL'],
   ])('refuses %s, naming %s', (_description, env, variable) => {
     let thrown: unknown;

@@ -19,6 +19,7 @@ export interface PortholeConfig {
   readonly localBind: string;
   readonly maxForwardsPerContainer: number;
   readonly proxyMaxBytes: number;
+  readonly proxyIdleTimeoutMs: number;
   readonly tunnelBytesPerSecond: number;
   readonly tunnelIdleTimeoutMs: number;
   readonly logLevel: LogLevel;
@@ -125,6 +126,7 @@ export function parseConfig(env: Env): PortholeConfig {
     localBind: listenAddress(env, 'PORTHOLE_LOCAL_BIND', '127.0.0.1', false),
     maxForwardsPerContainer: integer(env, 'PORTHOLE_MAX_FORWARDS_PER_CONTAINER', 10, 1, 1000),
     proxyMaxBytes: integer(env, 'PORTHOLE_PROXY_MAX_BYTES', 100 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+    proxyIdleTimeoutMs: integer(env, 'PORTHOLE_PROXY_IDLE_TIMEOUT_MS', 5 * 60 * 1000, 0, 24 * 60 * 60 * 1000),
     tunnelBytesPerSecond: integer(env, 'PORTHOLE_TUNNEL_BYTES_PER_SECOND', 10 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
     tunnelIdleTimeoutMs: integer(env, 'PORTHOLE_TUNNEL_IDLE_TIMEOUT_MS', 5 * 60 * 1000, 1000, 24 * 60 * 60 * 1000),
     logLevel: oneOf(env, 'PORTHOLE_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),

@@ -33,7 +33,16 @@ export function buildContainer({ config, logger, runtime, adminToken }: Wiring):
   container.bind(TOKENS.ForwardStore).toDynamicValue(() => new InMemoryForwardStore());
   container
     .bind(TOKENS.HostPorts)
-    .toDynamicValue(() => new HostPortListeners({ range: config.localPorts, bind: config.localBind, logger }));
+    .toDynamicValue(
+      () =>
+        new HostPortListeners({
+          range: config.localPorts,
+          bind: config.localBind,
+          logger,
+          // Host-port connections get the tunnel's limits, per connection and direction.
+          limits: { bytesPerSecond: config.tunnelBytesPerSecond, idleTimeoutMs: config.tunnelIdleTimeoutMs },
+        }),
+    );
   container.bind(TOKENS.LocalPortAllocator).toService(TOKENS.HostPorts);
   container.bind(TOKENS.Clock).toConstantValue(systemClock);
   container.bind(TOKENS.IdGenerator).toDynamicValue(() => new CryptoIdGenerator());
@@ -77,6 +86,7 @@ export function buildContainer({ config, logger, runtime, adminToken }: Wiring):
       logger,
       limits: {
         proxyMaxBytes: config.proxyMaxBytes,
+        proxyIdleTimeoutMs: config.proxyIdleTimeoutMs,
         tunnelBytesPerSecond: config.tunnelBytesPerSecond,
         tunnelIdleTimeoutMs: config.tunnelIdleTimeoutMs,
       },

@@ -4,6 +4,7 @@ export { StaticTokenAuthenticator } from './auth/static-token-authenticator';
 export { STATUS_BY_CODE, type DeliveryErrorCode, type ErrorCode } from './errors/error-status';
 export type { ErrorBody } from './errors/error-body';
 export { HostPortListeners, type HostPortOptions } from './host-ports/host-port-listeners';
+export type { HostPortLimits } from './host-ports/host-port-relay';
 export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
 export type { Logger } from './logger';
 export type { ForwardJson } from './rest/forward-view';

@@ -8,7 +8,9 @@ export type DeliveryErrorCode =
   | 'headers_too_large'
   | 'method_not_supported'
   | 'internal_error'
-  | 'bad_upstream_response';
+  | 'bad_upstream_response'
+  | 'upstream_response_too_large'
+  | 'upstream_timeout';
 
 export type ErrorCode = DomainErrorCode | DeliveryErrorCode;
 
@@ -33,5 +35,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   internal_error: 500,
   upstream_unreachable: 502,
   bad_upstream_response: 502,
+  upstream_response_too_large: 502,
   runtime_unavailable: 503,
+  upstream_timeout: 504,
 };

@@ -24,14 +24,23 @@ export const HttpErrors = {
     new HttpError('payload_too_large', `The request body is larger than the limit of ${limit} bytes.`),
   routeNotFound: (method: string, path: string) =>
     new HttpError('route_not_found', `There is no route ${method} ${path}.`),
-  /**
-   * The app answered, but not with HTTP that can be relayed: a bad status line or header,
-   * broken framing, a body cut short before any of it was sent, a 101 nobody asked for.
-   */
   headersTooLarge: () =>
     new HttpError('headers_too_large', 'The request line or headers are too large.'),
   connectNotSupported: () =>
     new HttpError('method_not_supported', 'CONNECT is not supported: Porthole is not a forward proxy.'),
+  /**
+   * The app answered, but not with HTTP that can be relayed: a bad status line or header,
+   * broken framing, a body cut short before any of it was sent, a 101 nobody asked for.
+   */
   badUpstreamResponse: (port: number) =>
     new HttpError('bad_upstream_response', `The app on port ${port} of the container sent an invalid HTTP response.`),
+  /** The app's answer declares, or grows to, a body over the proxy's limit; nothing of it was sent. */
+  upstreamResponseTooLarge: (port: number, limit: number) =>
+    new HttpError(
+      'upstream_response_too_large',
+      `The app on port ${port} of the container answered with a body larger than the limit of ${limit} bytes.`,
+    ),
+  /** The whole request reached the app, and nothing came back for the proxy's idle timeout. */
+  upstreamTimeout: (port: number, ms: number) =>
+    new HttpError('upstream_timeout', `The app on port ${port} of the container did not answer within ${ms} ms.`),
 };

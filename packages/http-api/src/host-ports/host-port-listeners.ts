@@ -11,13 +11,20 @@ import {
   type PortRange,
   type Principal,
 } from '@porthole/core';
+import { DEFAULT_HTTP_LIMITS } from '../limits';
 import type { Logger } from '../logger';
+import { HostPortRelay, type HostPortLimits } from './host-port-relay';
 
 export interface HostPortOptions {
   readonly range: PortRange;
   /** Address the listeners bind to; loopback by default, since they carry no credential. */
   readonly bind: string;
   readonly logger: Logger;
+  /**
+   * Rate per direction and idle timeout of every connection: the tunnel's limits
+   * (`tunnelBytesPerSecond`, `tunnelIdleTimeoutMs`), which are also the defaults.
+   */
+  readonly limits?: Partial<HostPortLimits>;
 }
 
 /**
@@ -36,19 +43,24 @@ interface Listener {
 
 /**
  * The `local_port` of every forward, as a real TCP listener: each accepted connection is
- * relayed to the container port through the core, with half-close kept (a client that
- * sends and shuts its write side still gets the reply). Reserving a port opens its
+ * relayed to the container port through the core (see HostPortRelay: half-close kept, the
+ * tunnel's rate limit and idle timeout, backpressure both ways). Reserving a port opens its
  * listener; releasing it closes the listener and every connection through it, which is
  * how a removed forward loses its host-port connections.
  */
 export class HostPortListeners implements LocalPortAllocator {
   private readonly book: RangePortAllocator;
+  private readonly limits: HostPortLimits;
   private readonly listeners = new Map<number, Listener>();
   private forwards: ForwardService | undefined;
   private closed = false;
 
   constructor(private readonly options: HostPortOptions) {
     this.book = new RangePortAllocator(options.range);
+    this.limits = {
+      bytesPerSecond: options.limits?.bytesPerSecond ?? DEFAULT_HTTP_LIMITS.tunnelBytesPerSecond,
+      idleTimeoutMs: options.limits?.idleTimeoutMs ?? DEFAULT_HTTP_LIMITS.tunnelIdleTimeoutMs,
+    };
   }
 
   /**
@@ -145,21 +157,9 @@ export class HostPortListeners implements LocalPortAllocator {
           }
           sockets.add(upstream);
           upstream.once('close', () => sockets.delete(upstream));
-          // An error on either side ends both: there is no one to report it to.
-          const cut = () => {
-            client.destroy();
-            upstream.destroy();
-          };
-          upstream.on('error', cut);
-          client.on('error', cut);
-          client.once('close', () => upstream.destroy());
-          upstream.once('close', () => {
-            // What the container sent is flushed first; then the client's side ends too.
-            if (!client.writableEnded) client.end();
-          });
-          // pipe() passes a FIN on with end(), which is the half-close we want both ways.
-          client.pipe(upstream);
-          upstream.pipe(client);
+          // The relay lives as long as the sockets' listeners hold it; release() and
+          // closeAll() end it by destroying both sockets, tracked above.
+          new HostPortRelay(client, upstream, this.limits, { logger: this.options.logger, context: { forwardId } });
         },
         (error: unknown) => {
           this.options.logger.debug({ err: error, forwardId }, 'host port connection refused');

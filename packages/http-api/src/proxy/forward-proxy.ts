@@ -4,23 +4,18 @@ import HttpProxy from 'http-proxy';
 import { DomainErrors, type ForwardService, type PortForward } from '@porthole/core';
 import { authenticateRequest } from '../auth/authenticate-request';
 import type { Authenticator } from '../auth/authenticator';
-import type { CloseReason, ConnectionRegistry } from '../connections/connection-registry';
+import type { ConnectionRegistry } from '../connections/connection-registry';
 import { HttpErrors } from '../errors/http-error';
 import { rejectUpgrade, sendError } from '../errors/send-error';
 import type { HttpLimits } from '../limits';
 import type { Logger } from '../logger';
 import { requestIdOf } from '../request-id';
 import { clientConnectionOf, prepareUpstreamHeaders, stripHopByHopHeaders } from './forwarded-headers';
+import { HttpExchange } from './http-exchange';
 import { parseProxyUrl, type ProxyTarget } from './proxy-path';
 import { closeIfBodyUnread, declaredBodyTooLarge } from '../request-body';
-import {
-  finishThenDestroy,
-  outgoingBase,
-  redirect,
-  upstreamFailure,
-} from './proxy-support';
+import { finishThenDestroy, outgoingBase, redirect, upstreamFailure } from './proxy-support';
 import { UpstreamPool, type UpstreamHook } from './upstream-pool';
-import { checkResponseHead, relayResponse } from './upstream-response';
 
 export interface ForwardProxyDeps {
   readonly forwards: ForwardService;
@@ -32,17 +27,17 @@ export interface ForwardProxyDeps {
 
 type Routed = Exclude<ProxyTarget, { kind: 'no_match' }>;
 
-/** One proxied request or upgrade while it is in flight. */
-interface Exchange {
+/** One proxied WebSocket upgrade while it is in flight (plain requests: HttpExchange). */
+interface UpgradeExchange {
   readonly forward: PortForward;
   readonly requestId: string;
-  /** The request to the app, as soon as http-proxy has created it. */
+  /** The upgrade request to the app, as soon as http-proxy has created it. */
   proxyReq?: ClientRequest;
-  /** The app's HTTP answer; for an upgrade, a refusal (a 101 is `upstream` instead). */
+  /** The app's refusal (a 101 is `upstream` instead). */
   response?: IncomingMessage;
-  /** The client's socket, for upgrades. */
-  readonly client?: Duplex;
-  /** The app's side of an upgraded WebSocket. */
+  /** The client's socket. */
+  readonly client: Duplex;
+  /** The app's side of the upgraded WebSocket. */
   upstream?: Duplex;
   /** Porthole decided how this ends (answered, aborted, closed): later errors are noise. */
   settled: boolean;
@@ -67,7 +62,7 @@ export class ForwardProxy {
     // (see outgoingBase), and that parse is per-request CPU we do not need.
     // `selfHandleResponse`: http-proxy copies the app's status and headers onto our
     // response unchecked, and Node's refusals then throw inside its pipe, uncaught. The
-    // answer is relayed by upstream-response.ts instead (see relayAnswer).
+    // answer is relayed by upstream-response.ts instead (see HttpExchange).
     this.proxy = HttpProxy.createProxyServer({ xfwd: false, changeOrigin: false, toProxy: true, selfHandleResponse: true });
     // Every call passes its own error callback; this catches whatever http-proxy might
     // still emit, so that it never throws for want of a listener.
@@ -76,7 +71,9 @@ export class ForwardProxy {
 
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
     const requestId = requestIdOf(req);
-    if (this.closed) {
+    // A request pipelined behind one we answered with `Connection: close`, read while the
+    // connection lingers (request-body.ts): it can no longer be answered.
+    if (this.closed || req.socket.writableEnded) {
       res.destroy();
       return;
     }
@@ -133,7 +130,8 @@ export class ForwardProxy {
   }
 
   private async proxyRequest(req: IncomingMessage, res: ServerResponse, target: Routed, requestId: string): Promise<void> {
-    // The body stays unread (the stream is paused) until http-proxy pipes it.
+    // The body stays unread (the stream is paused) until http-proxy starts the exchange's
+    // body relay (its `buffer` option).
     const forward = await this.authorize(req, target.forwardId);
     if (res.destroyed) return;
     const { proxyMaxBytes } = this.deps.limits;
@@ -143,100 +141,20 @@ export class ForwardProxy {
       return;
     }
 
-    const exchange: Exchange = { forward, requestId, settled: false };
-    const untrack = this.deps.connections.track(forward.id, {
-      close: (reason) => this.closeRequest(req, res, exchange, reason),
-    });
+    const exchange = new HttpExchange(req, res, forward, requestId, this.deps);
+    const untrack = this.deps.connections.track(forward.id, { close: (reason) => exchange.close(reason) });
     res.once('close', () => {
       untrack();
-      // http-proxy 1.18.1 aborts the app's request only on the client request's
-      // 'aborted', which Node no longer emits once the request body was fully received:
-      // a client that leaves while the app is still thinking would leave it running.
-      if (!res.writableFinished) {
-        exchange.settled = true;
-        exchange.proxyReq?.destroy();
-      }
+      exchange.finished();
     });
 
     stripHopByHopHeaders(req.headers);
     prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix));
-    const hook = (proxyReq: ClientRequest): void => this.watchRequest(proxyReq, req, res, exchange);
-    this.proxy.web(req, res, this.optionsFor(exchange, target.upstreamUrl, hook), (error) =>
-      this.failRequest(req, res, exchange, upstreamFailure(error, exchange.forward), error),
+    const options = this.optionsFor(forward, target.upstreamUrl, (proxyReq) => exchange.attach(proxyReq));
+    const body = exchange.body;
+    this.proxy.web(req, res, body === undefined ? options : { ...options, buffer: body }, (error) =>
+      exchange.fail(upstreamFailure(error, forward), error),
     );
-  }
-
-  /** Runs as the request to the app is created (see UPSTREAM_HOOK): its answer is ours to relay. */
-  private watchRequest(proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse, exchange: Exchange): void {
-    exchange.proxyReq = proxyReq;
-    const badAnswer = (problem: string) =>
-      this.failRequest(req, res, exchange, HttpErrors.badUpstreamResponse(exchange.forward.containerPort), problem);
-    proxyReq.once('response', (response: IncomingMessage) => {
-      exchange.response = response;
-      this.relayAnswer(response, res, exchange, badAnswer);
-    });
-    // A 101 with an Upgrade header comes as 'upgrade', not 'response'; without a listener
-    // Node drops the socket and reports nothing, and our client would wait forever.
-    proxyReq.once('upgrade', (_response: IncomingMessage, upstream: Duplex) => {
-      upstream.destroy();
-      badAnswer('101 Switching Protocols to a request that asked for no upgrade');
-    });
-    // Any other way the request could end with neither an answer nor an error must not
-    // leave our client waiting either (errors come before 'close', and settle first).
-    proxyReq.once('close', () => {
-      if (exchange.response === undefined) badAnswer('the request to the app ended without an answer');
-    });
-    if (exchange.settled) proxyReq.destroy();
-  }
-
-  private relayAnswer(response: IncomingMessage, res: ServerResponse, exchange: Exchange, badAnswer: (problem: string) => void): void {
-    if (exchange.settled) {
-      response.destroy();
-      return;
-    }
-    const checked = checkResponseHead(response);
-    if (!checked.ok) {
-      badAnswer(checked.problem);
-      return;
-    }
-    relayResponse(response, res, checked.head, badAnswer);
-  }
-
-  /**
-   * Ends a proxied request that failed, unless Porthole already decided how it ends: a
-   * real answer while nothing has been sent, a cut once the answer has started (sendError
-   * destroys the response then: never a second status line).
-   */
-  private failRequest(req: IncomingMessage, res: ServerResponse, exchange: Exchange, failure: unknown, cause: unknown): void {
-    const context = {
-      ...(typeof cause === 'string' ? { problem: cause } : { err: cause }),
-      requestId: exchange.requestId,
-      forwardId: exchange.forward.id,
-    };
-    if (exchange.settled) {
-      this.deps.logger.debug(context, 'proxied request ended early');
-      return;
-    }
-    exchange.settled = true;
-    // Also takes the app's connection out of the pool: after a broken answer it is unusable.
-    exchange.proxyReq?.destroy();
-    this.deps.logger.debug(context, 'proxied request failed');
-    closeIfBodyUnread(req, res);
-    sendError(req, res, failure, this.deps.logger, { html: true, requestId: exchange.requestId });
-  }
-
-  private closeRequest(req: IncomingMessage, res: ServerResponse, exchange: Exchange, reason: CloseReason): void {
-    exchange.settled = true;
-    exchange.proxyReq?.destroy();
-    if (reason === 'forward_removed' && !res.headersSent && !res.destroyed) {
-      res.setHeader('connection', 'close');
-      sendError(req, res, DomainErrors.forwardNotFound(exchange.forward.id), this.deps.logger, {
-        html: true,
-        requestId: exchange.requestId,
-      });
-      return;
-    }
-    res.destroy();
   }
 
   private async proxyUpgrade(
@@ -249,7 +167,7 @@ export class ForwardProxy {
     const forward = await this.authorize(req, target.forwardId);
     if (socket.destroyed) return;
 
-    const exchange: Exchange = { forward, requestId, client: socket, settled: false };
+    const exchange: UpgradeExchange = { forward, requestId, client: socket, settled: false };
     const untrack = this.deps.connections.track(forward.id, {
       // A WebSocket frame cannot be injected safely mid-stream: cut both sides.
       close: () => {
@@ -269,13 +187,13 @@ export class ForwardProxy {
 
     prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix));
     const hook = (proxyReq: ClientRequest): void => this.watchUpgrade(proxyReq, exchange);
-    this.proxy.ws(req, socket, head, this.optionsFor(exchange, target.upstreamUrl, hook), (error) =>
+    this.proxy.ws(req, socket, head, this.optionsFor(forward, target.upstreamUrl, hook), (error) =>
       this.onUpgradeError(error, socket, exchange),
     );
   }
 
   /** Runs as the upgrade request to the app is created (see UPSTREAM_HOOK). */
-  private watchUpgrade(proxyReq: ClientRequest, exchange: Exchange): void {
+  private watchUpgrade(proxyReq: ClientRequest, exchange: UpgradeExchange): void {
     exchange.proxyReq = proxyReq;
     proxyReq.once('response', (response: IncomingMessage) => {
       exchange.response = response;
@@ -285,14 +203,14 @@ export class ForwardProxy {
       // The app's side is gone: the client gets what is still buffered, then the end
       // (http-proxy's pipe passes on a clean end but not a destroy).
       upstream.once('close', () => {
-        if (exchange.client !== undefined) finishThenDestroy(exchange.client);
+        finishThenDestroy(exchange.client);
       });
       if (exchange.settled) upstream.destroy();
     });
     if (exchange.settled) proxyReq.destroy();
   }
 
-  private onUpgradeError(error: Error, socket: Duplex, exchange: Exchange): void {
+  private onUpgradeError(error: Error, socket: Duplex, exchange: UpgradeExchange): void {
     // After a 101 or a refusal http-proxy ends the client socket itself.
     if (exchange.settled || exchange.upstream !== undefined || exchange.response !== undefined) {
       this.deps.logger.debug({ err: error, requestId: exchange.requestId }, 'proxied websocket ended with an error');
@@ -303,10 +221,10 @@ export class ForwardProxy {
     rejectUpgrade(socket, upstreamFailure(error, exchange.forward), this.deps.logger, exchange.requestId);
   }
 
-  private optionsFor(exchange: Exchange, upstreamUrl: string, hook: UpstreamHook): HttpProxy.ServerOptions {
+  private optionsFor(forward: PortForward, upstreamUrl: string, hook: UpstreamHook): HttpProxy.ServerOptions {
     return {
       target: UPSTREAM_TARGET,
-      agent: this.pool.agentFor(exchange.forward),
+      agent: this.pool.agentFor(forward),
       ssl: outgoingBase(upstreamUrl, hook),
     };
   }

@@ -1,4 +1,5 @@
-import { checkResponseHead, type HeadCheck, type UpstreamHead } from './upstream-response';
+import type { IncomingMessage } from 'node:http';
+import { checkResponseHead, declaredResponseTooLarge, type HeadCheck, type UpstreamHead } from './upstream-response';
 
 function head(statusCode: number, statusMessage: string, rawHeaders: string[] = []): UpstreamHead {
   return { statusCode, statusMessage, rawHeaders };
@@ -31,5 +32,22 @@ describe('checkResponseHead: what of the app status line and headers our client 
     ['a header name Node will not send', head(200, 'OK', ['X Bad', 'v']), { ok: false, problem: 'header "X Bad" cannot be sent on' }],
   ])('%s', (_description, upstream, expected) => {
     expect(checkResponseHead(upstream)).toEqual(expected);
+  });
+});
+
+describe('declaredResponseTooLarge: an answer refused by its Content-Length alone', () => {
+  const answer = (statusCode: number, contentLength?: string) =>
+    ({ statusCode, headers: contentLength === undefined ? {} : { 'content-length': contentLength } }) as IncomingMessage;
+
+  it.each<[string, IncomingMessage, string, boolean]>([
+    ['a body over the limit', answer(200, '1001'), 'GET', true],
+    ['a body of exactly the limit', answer(200, '1000'), 'GET', false],
+    ['no Content-Length (chunked or until close: counted as it streams)', answer(200), 'GET', false],
+    ['an answer to HEAD, whatever its Content-Length', answer(200, '5000'), 'HEAD', false],
+    ['a 204, whatever its Content-Length', answer(204, '5000'), 'GET', false],
+    ['a 304, whatever its Content-Length', answer(304, '5000'), 'GET', false],
+    ['an error status over the limit', answer(500, '5000'), 'POST', true],
+  ])('%s', (_description, upstream, method, expected) => {
+    expect(declaredResponseTooLarge(upstream, method, 1000)).toBe(expected);
   });
 });

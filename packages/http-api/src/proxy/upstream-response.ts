@@ -113,20 +113,42 @@ export function checkResponseHead(upstream: UpstreamHead): HeadCheck {
   return { ok: true, head: { status, reason, headers } };
 }
 
+/** Why an answer that was under way could not be relayed whole. */
+export type RelayFailure =
+  /** For the log, never for the client. */
+  | { readonly kind: 'broken'; readonly problem: string }
+  /** The body grew past `maxBytes`. */
+  | { readonly kind: 'too_large'; readonly bytes: number };
+
+export interface RelayOptions {
+  /** The largest body relayed: past it, the answer fails with `too_large`. */
+  readonly maxBytes: number;
+  /** Called for every chunk the app sends (it resets the exchange's idle timer). */
+  readonly progress: () => void;
+  /** The caller answers (502), or cuts the connection once `res.headersSent`. */
+  readonly fail: (failure: RelayFailure) => void;
+}
+
 /**
- * Streams the app's body to our client under `head`, with backpressure. The head is
- * written with the first chunk of the body, or at its end: Node would not send it any
- * sooner (headers leave with the first write), and until then an answer that breaks can
- * still become a clean 502 instead of a cut. `fail` is called when the answer breaks;
- * the caller answers, or cuts the connection once `res.headersSent`.
+ * True when an answer declares a body over `max` by its Content-Length. Answers that carry
+ * no body whatever their Content-Length says (to HEAD, 204, 304) are never too large.
  */
-export function relayResponse(
-  upstream: IncomingMessage,
-  res: ServerResponse,
-  head: ResponseHead,
-  fail: (problem: string) => void,
-): void {
+export function declaredResponseTooLarge(upstream: IncomingMessage, requestMethod: string | undefined, max: number): boolean {
+  const status = upstream.statusCode ?? 0;
+  if (requestMethod === 'HEAD' || status === 204 || status === 304) return false;
+  const declared = Number(upstream.headers['content-length']);
+  return Number.isFinite(declared) && declared > max;
+}
+
+/**
+ * Streams the app's body to our client under `head`, with backpressure (pipe), counting it
+ * against `maxBytes`. The head is written with the first chunk of the body, or at its end:
+ * Node would not send it any sooner (headers leave with the first write), and until then
+ * an answer that breaks can still become a clean 502 instead of a cut.
+ */
+export function relayResponse(upstream: IncomingMessage, res: ServerResponse, head: ResponseHead, options: RelayOptions): void {
   let started = false;
+  let bytes = 0;
   const start = (): boolean => {
     started = true;
     try {
@@ -136,12 +158,23 @@ export function relayResponse(
       // Everything was checked above, so this is a rule we do not know of. writeHead may
       // have half-set `res` (status, whether it has a body): no error page on it, a cut.
       res.destroy();
-      fail(`writeHead refused the head: ${String(error)}`);
+      options.fail({ kind: 'broken', problem: `writeHead refused the head: ${String(error)}` });
       return false;
     }
   };
+  // Registered before pipe() below, so it sees each chunk before the pipe writes it.
+  const count = (chunk: Buffer): boolean => {
+    bytes += chunk.length;
+    options.progress();
+    if (bytes <= options.maxBytes) return true;
+    upstream.off('data', count);
+    upstream.unpipe(res);
+    options.fail({ kind: 'too_large', bytes });
+    return false;
+  };
+  upstream.on('data', count);
   upstream.once('data', (first: Buffer) => {
-    if (!start()) return;
+    if (bytes > options.maxBytes || !start()) return;
     res.write(first);
     // pipe() sees `writableNeedDrain` and waits for 'drain' if that write filled the buffer.
     upstream.pipe(res);
@@ -150,6 +183,8 @@ export function relayResponse(
     if (!started && start()) res.end();
   });
   upstream.once('close', () => {
-    if (!upstream.complete) fail('the connection closed before the answer was complete');
+    if (!upstream.complete && bytes <= options.maxBytes) {
+      options.fail({ kind: 'broken', problem: 'the connection closed before the answer was complete' });
+    }
   });
 }

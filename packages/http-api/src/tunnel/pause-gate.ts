@@ -30,13 +30,17 @@ export class PauseGate {
 }
 
 /**
- * Paces one direction of a tunnel: after `bytes` have been passed on, how many
- * milliseconds the source must wait before the next read. The tunnel holds the source for
- * that long. `unthrottled` never waits; a token bucket over `tunnelBytesPerSecond` is the
- * implementation the per-tunnel rate limit needs.
+ * Paces one direction of a connection: after `bytes` have been passed on, how many
+ * milliseconds the source must wait before the next read. The `Pacer` holds the source for
+ * that long. `unthrottled` never waits; `TokenBucket` is the per-connection rate limit.
  */
 export interface Throttle {
   delayAfter(bytes: number): number;
+  /**
+   * The largest piece passed on at once: larger chunks are cut so that one big message
+   * is paced like a stream instead of slipping through whole. Unset: never cut.
+   */
+  readonly sliceBytes?: number;
 }
 
 export const unthrottled: Throttle = { delayAfter: () => 0 };

@@ -4,12 +4,15 @@ import WebSocket from 'ws';
 import { startTcpServer, waitUntil, type TcpFixture } from '../testing/fixtures';
 import { ADMIN_TOKEN, startTestPorthole, type TestPorthole } from '../testing/porthole-test-server';
 import { TEST_TIMEOUT_MS, WAIT_MS } from '../testing/test-timeouts';
+import { bufferMemory, MiB, pumpWebSocket, settled } from './testing/flow-meter';
 
-jest.setTimeout(2 * TEST_TIMEOUT_MS);
+jest.setTimeout(3 * TEST_TIMEOUT_MS);
 
 // Far more than every buffer on the way (Porthole's high-water mark, kernel socket
-// buffers): without backpressure all of it would pile up in Porthole's memory at once.
-const TOTAL = 64 * 1024 * 1024;
+// buffers): without backpressure most of it would pile up in Porthole's memory at once.
+const TOTAL = 256 * MiB;
+// The requirement: a stalled reader grows Porthole's memory by no more than this.
+const MEMORY_BOUND = 64 * MiB;
 const CHUNK = randomBytes(64 * 1024);
 const expectedHash = (() => {
   const hash = createHash('sha256');
@@ -22,7 +25,8 @@ let app: TcpFixture | undefined;
 const clients: WebSocket[] = [];
 
 beforeEach(async () => {
-  porthole = await startTestPorthole();
+  // Unlimited rate: this is about backpressure alone, at full speed.
+  porthole = await startTestPorthole({ limits: { tunnelBytesPerSecond: 0 } });
 });
 
 afterEach(async () => {
@@ -44,24 +48,26 @@ async function openTunnel(forwardId: string, onMessage: (data: Buffer) => void):
   return ws;
 }
 
-/** Resolves once `read()` has not changed for `quietMs` (the flow stalled). */
-async function settled(read: () => number, quietMs = 500): Promise<number> {
-  let last = read();
-  let since = Date.now();
-  const deadline = Date.now() + WAIT_MS;
-  while (Date.now() - since < quietMs && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const now = read();
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    }
+/**
+ * Buffer memory of this whole process (Porthole, the app and the client alike) above
+ * where it stood before the transfer, at its highest while the flow was stalled. The app
+ * and the client write one reused chunk at a time, so what grows is what the sockets and
+ * Porthole hold.
+ */
+async function stallAndMeasure(read: () => number): Promise<{ stalledAt: number; growth: number }> {
+  const baseline = bufferMemory();
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, bufferMemory())), 20);
+  try {
+    const stalledAt = await settled(read, 500, 3 * WAIT_MS);
+    return { stalledAt, growth: Math.max(peak, bufferMemory()) - baseline };
+  } finally {
+    clearInterval(sampler);
   }
-  return last;
 }
 
-describe('tunnel backpressure', () => {
-  it('stops reading the container while the client does not read, and loses nothing', async () => {
+describe('tunnel backpressure (256 MiB, rate unlimited)', () => {
+  it('stops reading the container while the client does not read: memory grows < 64 MiB, nothing is lost', async () => {
     let produced = 0;
     app = await startTcpServer((socket: Socket) => {
       const pump = () => {
@@ -85,16 +91,17 @@ describe('tunnel backpressure', () => {
     });
     ws.pause();
 
-    const stalledAt = await settled(() => produced);
-    expect(stalledAt).toBeLessThan(TOTAL / 2);
+    const { stalledAt, growth } = await stallAndMeasure(() => produced);
+    expect(stalledAt).toBeLessThan(TOTAL / 8);
+    expect(growth).toBeLessThan(MEMORY_BOUND);
 
     ws.resume();
-    await waitUntil(() => received >= TOTAL, 4 * WAIT_MS, 'every byte');
+    await waitUntil(() => received >= TOTAL, 8 * WAIT_MS, 'every byte');
     expect(received).toBe(TOTAL);
     expect(hash.digest('hex')).toBe(expectedHash);
   });
 
-  it('stops reading the client while the container does not read, and loses nothing', async () => {
+  it('stops reading the client while the container does not read: memory grows < 64 MiB, nothing is lost', async () => {
     let container: Socket | undefined;
     const hash = createHash('sha256');
     let consumed = 0;
@@ -109,27 +116,17 @@ describe('tunnel backpressure', () => {
     const forward = await porthole.forward(app.address);
     const ws = await openTunnel(forward.id, () => undefined);
     await waitUntil(() => container !== undefined, WAIT_MS, 'the container connection');
-    // A well-behaved client: a few frames in flight, the next one when the socket took one.
-    // (bufferedAmount alone would not tell: Node flushes a backlog in one writev.)
     let sent = 0;
     let accepted = 0;
-    const sendNext = (): void => {
-      if (sent >= TOTAL || ws.readyState !== WebSocket.OPEN) return;
-      sent += CHUNK.length;
-      ws.send(CHUNK, (error) => {
-        if (error !== undefined && error !== null) return;
-        accepted += CHUNK.length;
-        sendNext();
-      });
-    };
-    for (let i = 0; i < 4; i += 1) sendNext();
+    pumpWebSocket(ws, CHUNK, () => sent < TOTAL && (sent += CHUNK.length) > 0, 4, (bytes) => (accepted += bytes));
 
     // Porthole stopped taking frames from the client, so the client stalls too.
-    const stalledAt = await settled(() => accepted);
-    expect(stalledAt).toBeLessThan(TOTAL / 2);
+    const { stalledAt, growth } = await stallAndMeasure(() => accepted);
+    expect(stalledAt).toBeLessThan(TOTAL / 8);
+    expect(growth).toBeLessThan(MEMORY_BOUND);
 
     container?.resume();
-    await waitUntil(() => consumed >= TOTAL, 4 * WAIT_MS, 'every byte');
+    await waitUntil(() => consumed >= TOTAL, 8 * WAIT_MS, 'every byte');
     expect(consumed).toBe(TOTAL);
     expect(hash.digest('hex')).toBe(expectedHash);
   });

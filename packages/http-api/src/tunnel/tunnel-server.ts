@@ -10,6 +10,7 @@ import { rejectUpgrade } from '../errors/send-error';
 import type { HttpLimits } from '../limits';
 import type { Logger } from '../logger';
 import { requestIdOf } from '../request-id';
+import { throttleFor } from './token-bucket';
 import { Tunnel } from './tunnel';
 
 export interface TunnelServerDeps {
@@ -141,7 +142,13 @@ export class TunnelServer {
     const tunnel = new Tunnel(
       ws,
       upstream,
-      { idleTimeoutMs: this.deps.limits.tunnelIdleTimeoutMs, pingIntervalMs: this.deps.limits.tunnelPingIntervalMs },
+      {
+        idleTimeoutMs: this.deps.limits.tunnelIdleTimeoutMs,
+        pingIntervalMs: this.deps.limits.tunnelPingIntervalMs,
+        // One bucket per direction: an upload does not eat into the download's rate.
+        toClient: throttleFor(this.deps.limits.tunnelBytesPerSecond),
+        toUpstream: throttleFor(this.deps.limits.tunnelBytesPerSecond),
+      },
       {
         logger: this.deps.logger,
         context,
