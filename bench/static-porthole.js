@@ -24,3 +24,6 @@ const config = parseConfig({ ...process.env, PORTHOLE_PORT: '0', PORTHOLE_LOG_LE
 startPorthole(config, { logger: createLogger('silent'), runtime }).then((running) => {
   process.stdout.write(JSON.stringify({ url: running.url }) + '\n');
 });
+
+// A normal exit on signals, so that `node --cpu-prof` can write its profile.
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(0));

@@ -155,6 +155,8 @@ export class FakeContainerRuntime implements ContainerRuntime {
     }
     return new Promise<Socket>((resolve, reject) => {
       const socket = connect(address.port, address.host);
+      // Like the real adapters: no Nagle delay on small writes.
+      socket.setNoDelay(true);
       socket.once('connect', () => {
         socket.removeListener('error', onError);
         resolve(socket);

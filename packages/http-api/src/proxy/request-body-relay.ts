@@ -10,6 +10,11 @@ export interface BodyRelayEvents {
   forwarded(): void;
 }
 
+function hasBody(req: IncomingMessage): boolean {
+  const declared = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (declared !== undefined && declared !== '0');
+}
+
 /** Held back at most, before the client is paused: a few socket reads. */
 const MAX_PENDING_BYTES = 256 * 1024;
 
@@ -55,6 +60,15 @@ export class RequestBodyRelay extends Stream {
 
   override pipe<T extends NodeJS.WritableStream>(destination: T): T {
     this.target = destination as unknown as Writable;
+    if (!hasBody(this.req)) {
+      // Nothing to race with the app's answer: send the request at once. Deferring its
+      // end by two turns cost GETs a third of their throughput under load.
+      this.stopped = true;
+      this.req.resume();
+      this.target.end();
+      this.events.forwarded();
+      return destination;
+    }
     this.req.on('data', this.onData);
     this.req.once('end', this.onEnd);
     this.target.on('drain', this.onDrain);
