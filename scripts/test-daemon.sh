@@ -73,7 +73,7 @@ stop)
     kill -9 "$pid" 2>/dev/null || true
   fi
   # Whatever the daemon left mounted (network namespaces, overlays) would keep veths alive.
-  grep -o " $D/[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  { grep -o " $D/[^ ]*" /proc/mounts 2>/dev/null || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   if [ -f "$D/bridge" ]; then
     ip link delete "$(cat "$D/bridge")" type bridge 2>/dev/null || true
   fi
