@@ -16,6 +16,9 @@ describe('parseConfig', () => {
       proxyIdleTimeoutMs: 300000,
       tunnelBytesPerSecond: 10485760,
       tunnelIdleTimeoutMs: 300000,
+      previewDomain: undefined,
+      sessionTtlMs: 86400000,
+      linkTtlMs: 300000,
       logLevel: 'info',
     });
   });
@@ -32,6 +35,9 @@ describe('parseConfig', () => {
     ['no proxy idle timeout', { PORTHOLE_PROXY_IDLE_TIMEOUT_MS: '0' }, { proxyIdleTimeoutMs: 0 }],
     ['blank values count as unset', { PORTHOLE_PORT: '  ' }, { port: 8080 }],
     ['the docker runtime', { PORTHOLE_RUNTIME: 'docker' }, { runtime: 'docker' }],
+    ['a preview domain, lower-cased, final dot dropped', { PORTHOLE_PREVIEW_DOMAIN: 'Preview.Example.com.' }, { previewDomain: 'preview.example.com' }],
+    ['localhost as the preview domain (browsers resolve *.localhost themselves)', { PORTHOLE_PREVIEW_DOMAIN: 'localhost' }, { previewDomain: 'localhost' }],
+    ['session and link lifetimes', { PORTHOLE_SESSION_TTL_MS: '3600000', PORTHOLE_LINK_TTL_MS: '60000' }, { sessionTtlMs: 3600000, linkTtlMs: 60000 }],
   ])('reads %s', (_description, env, expected) => {
     expect(parseConfig(env)).toMatchObject(expected);
   });
@@ -54,6 +60,11 @@ describe('parseConfig', () => {
     ['a host that is neither an address nor a name', { PORTHOLE_HOST: 'http://0.0.0.0' }, 'PORTHOLE_HOST'],
     ['a local bind that is not an IP address', { PORTHOLE_LOCAL_BIND: 'nope' }, 'PORTHOLE_LOCAL_BIND'],
     ['a negative proxy idle timeout', { PORTHOLE_PROXY_IDLE_TIMEOUT_MS: '-5' }, 'PORTHOLE_PROXY_IDLE_TIMEOUT_MS'],
+    ['a preview domain with a scheme', { PORTHOLE_PREVIEW_DOMAIN: 'https://preview.example.com' }, 'PORTHOLE_PREVIEW_DOMAIN'],
+    ['a preview domain with a port', { PORTHOLE_PREVIEW_DOMAIN: 'preview.example.com:8080' }, 'PORTHOLE_PREVIEW_DOMAIN'],
+    ['a preview domain with a path', { PORTHOLE_PREVIEW_DOMAIN: 'preview.example.com/x' }, 'PORTHOLE_PREVIEW_DOMAIN'],
+    ['a wildcard preview domain', { PORTHOLE_PREVIEW_DOMAIN: '*.preview.example.com' }, 'PORTHOLE_PREVIEW_DOMAIN'],
+    ['a session shorter than a minute', { PORTHOLE_SESSION_TTL_MS: '1000' }, 'PORTHOLE_SESSION_TTL_MS'],
     ['an unknown log level', { PORTHOLE_LOG_LEVEL: 'loud' }, 'PORTHOLE_LOG_LEVEL'],
   ])('refuses %s, naming %s', (_description, env, variable) => {
     let thrown: unknown;

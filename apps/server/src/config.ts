@@ -22,6 +22,10 @@ export interface PortholeConfig {
   readonly proxyIdleTimeoutMs: number;
   readonly tunnelBytesPerSecond: number;
   readonly tunnelIdleTimeoutMs: number;
+  /** Subdomain mode's domain (`<forward>.<domain>`); undefined for path mode only. */
+  readonly previewDomain: string | undefined;
+  readonly sessionTtlMs: number;
+  readonly linkTtlMs: number;
   readonly logLevel: LogLevel;
 }
 
@@ -112,6 +116,18 @@ function adminToken(env: Env, name: string): string | undefined {
   return raw;
 }
 
+function previewDomain(env: Env, name: string): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  const domain = raw.toLowerCase().replace(/\.$/, '');
+  // A DNS name; forwards get a label of their own under it. `localhost` works with no DNS
+  // at all: browsers resolve every `*.localhost` to loopback.
+  if (!/^(?=.{1,200}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(domain)) {
+    throw new ConfigError(name, `must be a DNS name such as preview.example.com (no scheme, port or path); got "${raw}".`);
+  }
+  return domain;
+}
+
 export function parseConfig(env: Env): PortholeConfig {
   const host = listenAddress(env, 'PORTHOLE_HOST', '127.0.0.1', true);
   const port = integer(env, 'PORTHOLE_PORT', 8080, 0, 65535);
@@ -129,6 +145,9 @@ export function parseConfig(env: Env): PortholeConfig {
     proxyIdleTimeoutMs: integer(env, 'PORTHOLE_PROXY_IDLE_TIMEOUT_MS', 5 * 60 * 1000, 0, 24 * 60 * 60 * 1000),
     tunnelBytesPerSecond: integer(env, 'PORTHOLE_TUNNEL_BYTES_PER_SECOND', 10 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
     tunnelIdleTimeoutMs: integer(env, 'PORTHOLE_TUNNEL_IDLE_TIMEOUT_MS', 5 * 60 * 1000, 1000, 24 * 60 * 60 * 1000),
+    previewDomain: previewDomain(env, 'PORTHOLE_PREVIEW_DOMAIN'),
+    sessionTtlMs: integer(env, 'PORTHOLE_SESSION_TTL_MS', 24 * 60 * 60 * 1000, 60 * 1000, 365 * 24 * 60 * 60 * 1000),
+    linkTtlMs: integer(env, 'PORTHOLE_LINK_TTL_MS', 5 * 60 * 1000, 1000, 24 * 60 * 60 * 1000),
     logLevel: oneOf(env, 'PORTHOLE_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   };
 }

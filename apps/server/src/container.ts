@@ -90,6 +90,7 @@ export function buildContainer({ config, logger, runtime, adminToken }: Wiring):
         tunnelBytesPerSecond: config.tunnelBytesPerSecond,
         tunnelIdleTimeoutMs: config.tunnelIdleTimeoutMs,
       },
+      browser: { previewDomain: config.previewDomain, sessionTtlMs: config.sessionTtlMs, linkTtlMs: config.linkTtlMs },
     });
   });
   return container;

@@ -66,7 +66,7 @@ describe('the porthole command line', () => {
     ['connect --help', ['connect', '--help'], ExitCode.ok, 'stdout', '--stdio'],
     ['forward create --help', ['forward', 'create', '--help'], ExitCode.ok, 'stdout', 'usage: porthole forward create'],
     ['an unknown command', ['frobnicate'], ExitCode.usage, 'stderr', 'porthole: unknown command "frobnicate"; run `porthole --help`\n'],
-    ['an unknown forward command', ['forward', 'zap'], ExitCode.usage, 'stderr', 'porthole: unknown command "forward zap"; use create, ls or rm\n'],
+    ['an unknown forward command', ['forward', 'zap'], ExitCode.usage, 'stderr', 'porthole: unknown command "forward zap"; use create, ls, rm or link\n'],
     ['a port that is not a number', ['forward', 'create', 'web', 'http'], ExitCode.usage, 'stderr', 'porthole: <port> must be a port number (1-65535), not "http"\n'],
     ['--stdio with --local-port', ['connect', '--stdio', '--local-port', '5432', 'pf_x'], ExitCode.usage, 'stderr', '--stdio uses stdin and stdout'],
     ['an http URL to connect', ['connect', 'http://porthole/p/pf_x/'], ExitCode.usage, 'stderr', 'is neither a forward id nor a ws:// or wss:// tunnel URL'],

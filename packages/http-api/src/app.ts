@@ -11,7 +11,10 @@ import { HttpErrors } from './errors/http-error';
 import { answerClientError, rejectUpgrade, sendError } from './errors/send-error';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
 import { silentLogger, type Logger } from './logger';
-import { ForwardProxy } from './proxy/forward-proxy';
+import { BrowserSessions } from './browser/browser-sessions';
+import { forwardIdFromHost } from './browser/preview-host';
+import { ForwardProxy, previewTarget } from './proxy/forward-proxy';
+import { ProxyAccess } from './proxy/proxy-access';
 import { declaredBodyTooLarge } from './request-body';
 import { PublicUrls } from './public-urls';
 import { requestIdOf } from './request-id';
@@ -34,7 +37,27 @@ export interface PortholeHttpOptions {
   readonly publicUrl: string;
   readonly logger?: Logger;
   readonly limits?: Partial<HttpLimits>;
+  readonly browser?: Partial<BrowserOptions>;
 }
+
+/** How browsers reach forwards (README "Browsers"). */
+export interface BrowserOptions {
+  /**
+   * Subdomain mode: `<forward-label>.<previewDomain>` serves the forward at its root, and
+   * `proxy_url` takes that form. Undefined: path mode only.
+   */
+  readonly previewDomain: string | undefined;
+  /** How long a browser session lasts (default 24 h). */
+  readonly sessionTtlMs: number;
+  /** How long a link from `POST .../links` can be opened (default 5 minutes); once. */
+  readonly linkTtlMs: number;
+}
+
+export const DEFAULT_BROWSER_OPTIONS: BrowserOptions = {
+  previewDomain: undefined,
+  sessionTtlMs: 24 * 60 * 60 * 1000,
+  linkTtlMs: 5 * 60 * 1000,
+};
 
 export interface PortholeHttp {
   /** Express app with the REST API and health routes (not the proxy fast path). */
@@ -126,14 +149,19 @@ function logWhenDone(req: IncomingMessage, res: ServerResponse, logger: Logger, 
 export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   const logger = options.logger ?? silentLogger;
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
-  const urls = new PublicUrls(options.publicUrl);
+  const browser: BrowserOptions = { ...DEFAULT_BROWSER_OPTIONS, ...options.browser };
+  const urls = new PublicUrls(options.publicUrl, browser.previewDomain);
+  const sessions = new BrowserSessions(browser);
   const connections = new ConnectionRegistry();
   const deps = { forwards: options.forwards, authenticator: options.authenticator, connections, logger, limits };
-  const proxy = new ForwardProxy(deps);
+  const access = new ProxyAccess({ forwards: options.forwards, authenticator: options.authenticator, sessions, secure: urls.isSecure });
+  const proxy = new ForwardProxy({ ...deps, access });
   const tunnel = new TunnelServer(deps);
+  const previewForward = (req: IncomingMessage) => forwardIdFromHost(req.headers.host, browser.previewDomain);
 
   const unsubscribe = options.forwardEvents.subscribe((event) => {
     if (event.type !== 'forward_removed') return;
+    sessions.forgetForward(event.forward.id);
     const closed = connections.closeForward(event.forward.id, 'forward_removed');
     if (closed > 0) logger.info({ forwardId: event.forward.id, closed, reason: event.reason }, 'closed live connections of a removed forward');
   });
@@ -142,7 +170,7 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(healthRouter(options.readiness));
-  app.use('/api', forwardsRouter({ forwards: options.forwards, authenticator: options.authenticator, urls, logger, limits }));
+  app.use('/api', forwardsRouter({ forwards: options.forwards, authenticator: options.authenticator, urls, sessions, logger, limits }));
   // The tunnel URL only speaks WebSocket; say so rather than "no such route".
   app.all(TUNNEL_PATH, (req, res) =>
     sendError(req, res, DomainErrors.invalidRequest(`${req.path} is a WebSocket tunnel: connect to it with a WebSocket client.`), logger),
@@ -154,8 +182,13 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
 
   const handleRequest: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
-    const proxied = PROXY_PATH.test(url);
+    const preview = previewForward(req);
+    const proxied = preview !== undefined || PROXY_PATH.test(url);
     logWhenDone(req, res, logger, proxied);
+    if (preview !== undefined) {
+      proxy.handleRequest(req, res, previewTarget(preview, url));
+      return;
+    }
     if (proxied) {
       proxy.handleRequest(req, res);
       return;
@@ -181,8 +214,11 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
     const url = req.url ?? '/';
     // A client reset during the handshake must not become an unhandled 'error'.
     socket.on('error', (error) => logger.debug({ err: error, requestId: requestIdOf(req) }, 'upgrade socket error'));
+    const preview = previewForward(req);
     if (!isWebSocketUpgrade(req)) {
       serveIgnoringUpgrade(req, socket, handleRequest, logger);
+    } else if (preview !== undefined) {
+      proxy.handleUpgrade(req, socket, head, previewTarget(preview, url));
     } else if (TUNNEL_PATH.test(url)) {
       tunnel.handleUpgrade(req, socket, head);
     } else if (PROXY_PATH.test(url)) {

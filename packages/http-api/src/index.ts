@@ -1,4 +1,11 @@
-export { createPortholeHttp, type ForwardEventSource, type PortholeHttp, type PortholeHttpOptions } from './app';
+export {
+  createPortholeHttp,
+  DEFAULT_BROWSER_OPTIONS,
+  type BrowserOptions,
+  type ForwardEventSource,
+  type PortholeHttp,
+  type PortholeHttpOptions,
+} from './app';
 export type { Authenticator } from './auth/authenticator';
 export { StaticTokenAuthenticator } from './auth/static-token-authenticator';
 export { STATUS_BY_CODE, type DeliveryErrorCode, type ErrorCode } from './errors/error-status';

@@ -1,3 +1,5 @@
+import { previewLabel } from './browser/preview-host';
+
 /**
  * Links handed to clients are built from the configured public base URL, never from the
  * request's Host header (which a client controls).
@@ -5,7 +7,11 @@
 export class PublicUrls {
   private readonly base: URL;
 
-  constructor(publicUrl: string) {
+  constructor(
+    publicUrl: string,
+    /** Subdomain mode: proxy URLs are `<scheme>://<label>.<previewDomain>[:port]/`. */
+    private readonly previewDomain?: string,
+  ) {
     this.base = new URL(publicUrl);
     if (!this.base.pathname.endsWith('/')) this.base.pathname += '/';
   }
@@ -15,6 +21,16 @@ export class PublicUrls {
   }
 
   proxyUrl(forwardId: string): string {
+    if (this.previewDomain !== undefined) {
+      // Scheme and port of the public URL: one listener serves both modes.
+      const port = this.base.port === '' ? '' : `:${this.base.port}`;
+      return `${this.base.protocol}//${previewLabel(forwardId)}.${this.previewDomain}${port}/`;
+    }
+    return this.pathProxyUrl(forwardId);
+  }
+
+  /** Path mode's address, which works in subdomain mode too. */
+  pathProxyUrl(forwardId: string): string {
     return new URL(`p/${forwardId}/`, this.base).toString();
   }
 

@@ -12,6 +12,12 @@ export interface CreateForwardRequest {
   readonly name?: string;
 }
 
+/** A one-time browser link, as `POST .../links` answers. */
+export interface BrowserLink {
+  readonly url: string;
+  readonly expires_at: string;
+}
+
 /** The REST API of README "API", as the CLI uses it. Every failure is a CliError. */
 export class PortholeApi {
   constructor(
@@ -29,6 +35,13 @@ export class PortholeApi {
     const body = await this.call('GET', forwardsPath(container), undefined, 'listing forwards');
     if (!Array.isArray(body) || !body.every(isForwardJson)) throw this.unexpected('listing forwards');
     return body;
+  }
+
+  async createLink(container: string, forwardId: string): Promise<BrowserLink> {
+    const body = await this.call('POST', `${forwardsPath(container)}/${encodeURIComponent(forwardId)}/links`, undefined, 'issuing a link');
+    const link = body as Partial<BrowserLink> | undefined;
+    if (typeof link?.url !== 'string' || typeof link.expires_at !== 'string') throw this.unexpected('issuing a link');
+    return { url: link.url, expires_at: link.expires_at };
   }
 
   async deleteForward(container: string, forwardId: string): Promise<void> {

@@ -66,6 +66,20 @@ describe('porthole forward', () => {
     expect(again).toEqual({ code: ExitCode.failure, stdout: '', stderr: `porthole: No port forward "${created.id}" was found.\n` });
   });
 
+  it('prints a one-time browser link, and its JSON for scripts', async () => {
+    const created = JSON.parse((await porthole_('forward', 'create', 'web', '8000', '--json')).stdout);
+    const human = await porthole_('forward', 'link', 'web', created.id);
+    expect(human.code).toBe(ExitCode.ok);
+    expect(human.stdout).toMatch(new RegExp(`^http://porthole\\.test/p/${created.id}/\\?porthole_link=[\\w-]{43}\\nOpen it in a browser before \\S+; it works once\\.\\n$`));
+    const json = JSON.parse((await porthole_('forward', 'link', 'web', created.id, '--json')).stdout);
+    expect(Object.keys(json).sort()).toEqual(['expires_at', 'url']);
+    expect(await porthole_('forward', 'link', 'web', 'pf_000000000000000000000000')).toEqual({
+      code: ExitCode.failure,
+      stdout: '',
+      stderr: 'porthole: No port forward "pf_000000000000000000000000" was found.\n',
+    });
+  });
+
   it('prints {"id", "removed"} for scripts', async () => {
     const created = JSON.parse((await porthole_('forward', 'create', 'web', '8000', '--json')).stdout);
     const removed = await porthole_('forward', 'rm', 'web', created.id, '--json');

@@ -26,7 +26,13 @@ export const REMOVE: CommandSpec = {
   positionals: ['container', 'forward id'],
 };
 
-/** `porthole forward create|ls|rm ...`: the REST API, as tables for people or JSON for scripts. */
+export const LINK: CommandSpec = {
+  usage: 'porthole forward link <container> <forward id> [--json]',
+  options: JSON_OPTION,
+  positionals: ['container', 'forward id'],
+};
+
+/** `porthole forward create|ls|rm|link ...`: the REST API, as tables for people or JSON for scripts. */
 export async function forwardCommand(args: readonly string[], context: CliContext): Promise<number> {
   const [sub, ...rest] = args;
   switch (sub) {
@@ -38,6 +44,8 @@ export async function forwardCommand(args: readonly string[], context: CliContex
     case 'rm':
     case 'remove':
       return remove(rest, context);
+    case 'link':
+      return link(rest, context);
     case undefined:
       context.stderr.write(FORWARD_HELP);
       return ExitCode.usage;
@@ -47,7 +55,7 @@ export async function forwardCommand(args: readonly string[], context: CliContex
       context.stdout.write(FORWARD_HELP);
       return ExitCode.ok;
     default:
-      throw new UsageError(`unknown command "forward ${sub}"; use create, ls or rm`);
+      throw new UsageError(`unknown command "forward ${sub}"; use create, ls, rm or link`);
   }
 }
 
@@ -84,6 +92,18 @@ async function remove(args: readonly string[], context: CliContext): Promise<num
   const [container = '', forwardId = ''] = command.positionals;
   await api(context).then((a) => a.deleteForward(container, forwardId));
   context.stdout.write(flag(command, 'json') ? asJson({ id: forwardId, removed: true }) : `Removed ${forwardId}.\n`);
+  return ExitCode.ok;
+}
+
+/** A one-time link that opens the forward in a browser (README "Browsers"). */
+async function link(args: readonly string[], context: CliContext): Promise<number> {
+  const command = parseCommand(args, LINK);
+  if (command.help) return usage(LINK, context);
+  const [container = '', forwardId = ''] = command.positionals;
+  const issued = await api(context).then((a) => a.createLink(container, forwardId));
+  context.stdout.write(
+    flag(command, 'json') ? asJson(issued) : `${issued.url}\nOpen it in a browser before ${issued.expires_at}; it works once.\n`,
+  );
   return ExitCode.ok;
 }
 

@@ -6,16 +6,17 @@ usage:
   porthole forward create <container> <port> [--name NAME] [--local-port PORT] [--json]
   porthole forward ls <container> [--json]
   porthole forward rm <container> <forward id> [--json]
+  porthole forward link <container> <forward id> [--json]
   porthole connect <forward id | websocket url> [--local-port PORT] [--bind ADDRESS]
   porthole connect --stdio <forward id | websocket url>
 
 login     check a server URL and token, and save them (mode 0600) in
           $XDG_CONFIG_HOME/porthole/config.json (~/.config/porthole/config.json)
-forward   create, list and remove port forwards of a container
+forward   create, list and remove port forwards of a container; link gives a one-time
+          address that opens a forward in a browser
 connect   listen on a local port (default: any free one, on 127.0.0.1) and open one
           tunnel per connection; with --stdio, one tunnel on stdin/stdout, e.g.
-          ssh -o ProxyCommand='porthole connect --stdio %n' user@pf_abc
-          (%n, not %h: ssh lowercases %h, and forward ids are case-sensitive)
+          ssh -o ProxyCommand='porthole connect --stdio %h' user@pf_abc
 
 PORTHOLE_URL and PORTHOLE_TOKEN, when set, win over the saved login.
 Exit codes: 0 done, 1 refused or failed, 2 bad command line.
@@ -25,9 +26,12 @@ export const FORWARD_HELP = `usage:
   porthole forward create <container> <port> [--name NAME] [--local-port PORT] [--json]
   porthole forward ls <container> [--json]
   porthole forward rm <container> <forward id> [--json]
+  porthole forward link <container> <forward id> [--json]
 
 <container> is a container's name, short id or full id. --local-port asks for that
-port on the Porthole host (see "local_port" in the README); --json prints the API's JSON.
+port on the Porthole host (see "local_port" in the README); link prints a one-time
+address that opens the forward in a browser (README "Browsers"); --json prints the
+API's JSON.
 `;
 
 export const CONNECT_HELP = `usage:

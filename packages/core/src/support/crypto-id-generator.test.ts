@@ -4,9 +4,9 @@ import { CryptoIdGenerator } from './crypto-id-generator';
 describe('CryptoIdGenerator', () => {
   const ids = new CryptoIdGenerator();
 
-  it('makes pf_ plus 20 base62 characters', () => {
+  it('makes pf_ plus 24 lowercase base36 characters', () => {
     const id = ids.forwardId();
-    expect(id).toMatch(/^pf_[0-9A-Za-z]{20}$/);
+    expect(id).toMatch(/^pf_[0-9a-z]{24}$/);
     expect(isForwardId(id)).toBe(true);
   });
 
@@ -14,7 +14,7 @@ describe('CryptoIdGenerator', () => {
     const sample = Array.from({ length: 5000 }, () => ids.forwardId());
     expect(new Set(sample).size).toBe(sample.length);
     const characters = new Set(sample.join('').replace(/pf_/g, ''));
-    expect(characters.size).toBe(62);
+    expect(characters.size).toBe(36);
   });
 });
 

@@ -59,7 +59,7 @@ describe('ForwardService.createForward', () => {
       owner: 'alice',
       createdAt: clock.now(),
     });
-    expect(forward.id).toMatch(/^pf_[0-9A-Za-z]{20}$/);
+    expect(forward.id).toMatch(/^pf_[0-9a-z]{24}$/);
     expect(events.events).toEqual([{ type: 'forward_created', forward }]);
   });
 

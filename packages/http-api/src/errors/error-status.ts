@@ -3,6 +3,7 @@ import type { DomainErrorCode } from '@porthole/core';
 /** Codes that only delivery produces; the domain's own codes come from core. */
 export type DeliveryErrorCode =
   | 'unauthenticated'
+  | 'origin_not_allowed'
   | 'payload_too_large'
   | 'route_not_found'
   | 'headers_too_large'
@@ -23,6 +24,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_request: 400,
   unauthenticated: 401,
   port_already_forwarded: 403,
+  origin_not_allowed: 403,
   container_not_found: 404,
   forward_not_found: 404,
   route_not_found: 404,

@@ -20,6 +20,20 @@ export const HttpErrors = {
       'unauthenticated',
       'A valid credential is required: send "Authorization: Bearer <token>".',
     ),
+  /**
+   * A browser reached a proxied page without a session: what to do, for a person. The
+   * same text reaches API clients in the JSON shape.
+   */
+  noBrowserSession: () =>
+    new HttpError(
+      'unauthenticated',
+      'This forward needs a Porthole session. Open the link that "porthole forward link" (or POST ' +
+        '/api/containers/{containerId}/port-forwards/{forwardId}/links) gives you, or add ' +
+        '?porthole_token=<your token> to this address once; or send "Authorization: Bearer <token>".',
+    ),
+  /** A cookie-authenticated WebSocket upgrade from a page of another origin (cross-site WebSocket hijacking). */
+  originNotAllowed: (origin: string) =>
+    new HttpError('origin_not_allowed', `A WebSocket opened with a Porthole session must come from the forward's own pages, not from ${origin}.`),
   payloadTooLarge: (limit: number) =>
     new HttpError('payload_too_large', `The request body is larger than the limit of ${limit} bytes.`),
   routeNotFound: (method: string, path: string) =>

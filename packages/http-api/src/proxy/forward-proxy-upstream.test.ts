@@ -249,9 +249,26 @@ describe('ForwardProxy: incident 5, garbage from the app', () => {
 describe('ForwardProxy: answers relayed through our own response', () => {
   const gzipped = gzipSync(Buffer.from('compressed body '.repeat(100)));
 
-  it('keeps every Set-Cookie, in order', async () => {
-    answers['/cookies'] = 'HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; HttpOnly\r\nContent-Length: 0\r\n\r\n';
-    expect((await get('/cookies')).headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; HttpOnly']);
+  it('keeps every Set-Cookie, in order, with a site-wide Path scoped to the forward', async () => {
+    answers['/cookies'] =
+      'HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; HttpOnly\r\nSet-Cookie: c=3; Path=/x; Secure\r\nContent-Length: 0\r\n\r\n';
+    expect((await get('/cookies')).headers['set-cookie']).toEqual([
+      `a=1; Path=/p/${forward.id}/`,
+      'b=2; HttpOnly',
+      `c=3; Path=/p/${forward.id}/x; Secure`,
+    ]);
+  });
+
+  it.each([
+    ['root-absolute', '/login?next=%2Fa', (id: string) => `/p/${id}/login?next=%2Fa`],
+    ['already in the prefix', '/p/{id}/in', (id: string) => `/p/${id}/in`],
+    ['relative', 'next/page', () => 'next/page'],
+    ['another site', 'https://example.org/x', () => 'https://example.org/x'],
+    ["the app's own loopback address", 'http://127.0.0.1:{port}/back', (id: string) => `/p/${id}/back`],
+  ])('rewrites a %s redirect to stay on the forward', async (_name, location, expected) => {
+    const given = location.replace('{id}', forward.id).replace('{port}', String(app.address.port));
+    answers['/redirect'] = `HTTP/1.1 302 Found\r\nLocation: ${given}\r\nContent-Length: 0\r\n\r\n`;
+    expect((await get('/redirect')).headers['location']).toBe(expected(forward.id));
   });
 
   it('passes Content-Encoding and the encoded bytes untouched', async () => {

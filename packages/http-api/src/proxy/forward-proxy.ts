@@ -2,8 +2,8 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import HttpProxy from 'http-proxy';
 import { DomainErrors, type ForwardService, type PortForward } from '@porthole/core';
-import { authenticateRequest } from '../auth/authenticate-request';
-import type { Authenticator } from '../auth/authenticator';
+import { takeCredentialQuery } from '../browser/credential-query';
+import { withoutSessionCookie } from '../browser/session-cookie';
 import type { ConnectionRegistry } from '../connections/connection-registry';
 import { HttpErrors } from '../errors/http-error';
 import { rejectUpgrade, sendError } from '../errors/send-error';
@@ -15,17 +15,51 @@ import { HttpExchange } from './http-exchange';
 import { parseProxyUrl, type ProxyTarget } from './proxy-path';
 import { closeIfBodyUnread, declaredBodyTooLarge } from '../request-body';
 import { finishThenDestroy, outgoingBase, redirect, upstreamFailure } from './proxy-support';
+import type { ProxyAccess } from './proxy-access';
 import { UpstreamPool, type UpstreamHook } from './upstream-pool';
 
 export interface ForwardProxyDeps {
   readonly forwards: ForwardService;
-  readonly authenticator: Authenticator;
+  readonly access: ProxyAccess;
   readonly connections: ConnectionRegistry;
   readonly logger: Logger;
   readonly limits: HttpLimits;
 }
 
 type Routed = Exclude<ProxyTarget, { kind: 'no_match' }>;
+
+/** A request on a preview host (subdomain mode): the whole target goes to the app. */
+export function previewTarget(forwardId: string, rawUrl: string): Routed {
+  return { kind: 'forward', forwardId, prefix: '', upstreamUrl: rawUrl };
+}
+
+/**
+ * The `Cookie` header the app gets: the client's, without Porthole's session cookie.
+ * Node joins repeated Cookie headers into one, and http-proxy sends `req.headers`.
+ */
+function removeSessionCookie(req: IncomingMessage): void {
+  const kept = withoutSessionCookie(req.headers.cookie);
+  if (kept === undefined) delete req.headers.cookie;
+  else req.headers.cookie = kept;
+}
+
+/**
+ * Whether a WebSocket handshake comes from a page of the origin it addresses. Browsers
+ * always send `Origin` on WebSockets; a client without one is not a browser page, and a
+ * cookie it holds was given to it.
+ */
+function fromOwnOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  const host = req.headers.host?.toLowerCase();
+  try {
+    const url = new URL(origin);
+    const port = url.port === '' ? '' : `:${url.port}`;
+    return host !== undefined && (url.host === host || `${url.hostname}${port}` === host);
+  } catch {
+    return false; // `null` (sandboxed frames, file:) and anything unparsable
+  }
+}
 
 /** One proxied WebSocket upgrade while it is in flight (plain requests: HttpExchange). */
 interface UpgradeExchange {
@@ -69,7 +103,8 @@ export class ForwardProxy {
     this.proxy.on('error', (error: Error) => deps.logger.error({ err: error }, 'unhandled http-proxy error'));
   }
 
-  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+  /** `target`: given for a preview host (subdomain mode); otherwise read from `/p/:id/...`. */
+  handleRequest(req: IncomingMessage, res: ServerResponse, given?: Routed): void {
     const requestId = requestIdOf(req);
     // A request pipelined behind one we answered with `Connection: close`, read while the
     // connection lingers (request-body.ts): it can no longer be answered.
@@ -77,7 +112,7 @@ export class ForwardProxy {
       res.destroy();
       return;
     }
-    const target = parseProxyUrl(req.url ?? '/');
+    const target = given ?? parseProxyUrl(req.url ?? '/');
     if (target.kind === 'no_match') {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       sendError(req, res, HttpErrors.routeNotFound(req.method ?? 'GET', path), this.deps.logger, { html: true, requestId });
@@ -94,13 +129,13 @@ export class ForwardProxy {
     });
   }
 
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, given?: Routed): void {
     const requestId = requestIdOf(req);
     if (this.closed) {
       socket.destroy();
       return;
     }
-    const target = parseProxyUrl(req.url ?? '/');
+    const target = given ?? parseProxyUrl(req.url ?? '/');
     if (target.kind === 'no_match') {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       rejectUpgrade(socket, HttpErrors.routeNotFound('GET', path), this.deps.logger, requestId);
@@ -124,15 +159,16 @@ export class ForwardProxy {
     this.pool.closeAll();
   }
 
-  private async authorize(req: IncomingMessage, forwardId: string): Promise<PortForward> {
-    const { principal } = await authenticateRequest(req, this.deps.authenticator, { allowSubprotocol: false });
-    return this.deps.forwards.resolveForward(principal, forwardId);
-  }
-
   private async proxyRequest(req: IncomingMessage, res: ServerResponse, target: Routed, requestId: string): Promise<void> {
     // The body stays unread (the stream is paused) until http-proxy starts the exchange's
     // body relay (its `buffer` option).
-    const forward = await this.authorize(req, target.forwardId);
+    const query = takeCredentialQuery(target.upstreamUrl);
+    if (query.token !== undefined || query.link !== undefined) {
+      closeIfBodyUnread(req, res);
+      await this.deps.access.exchange(req, res, target, query);
+      return;
+    }
+    const { forward, via } = await this.deps.access.authorize(req, target);
     if (res.destroyed) return;
     const { proxyMaxBytes } = this.deps.limits;
     if (declaredBodyTooLarge(req, proxyMaxBytes)) {
@@ -141,7 +177,7 @@ export class ForwardProxy {
       return;
     }
 
-    const exchange = new HttpExchange(req, res, forward, requestId, this.deps);
+    const exchange = new HttpExchange(req, res, forward, requestId, this.deps, { prefix: target.prefix, clientHost: req.headers.host });
     const untrack = this.deps.connections.track(forward.id, { close: (reason) => exchange.close(reason) });
     res.once('close', () => {
       untrack();
@@ -149,7 +185,8 @@ export class ForwardProxy {
     });
 
     stripHopByHopHeaders(req.headers);
-    prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix));
+    removeSessionCookie(req);
+    prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix), { keepAuthorization: via === 'cookie' });
     const options = this.optionsFor(forward, target.upstreamUrl, (proxyReq) => exchange.attach(proxyReq));
     const body = exchange.body;
     this.proxy.web(req, res, body === undefined ? options : { ...options, buffer: body }, (error) =>
@@ -164,8 +201,14 @@ export class ForwardProxy {
     target: Routed,
     requestId: string,
   ): Promise<void> {
-    const forward = await this.authorize(req, target.forwardId);
+    const { forward, via } = await this.deps.access.authorize(req, target);
+    // A page of another site could otherwise open a WebSocket that rides the browser's
+    // session cookie (cross-site WebSocket hijacking). A bearer header is no ambient credential.
+    if (via === 'cookie' && !fromOwnOrigin(req)) throw HttpErrors.originNotAllowed(req.headers.origin ?? '');
     if (socket.destroyed) return;
+    // Credentials in the address are for navigations (see ProxyAccess.exchange); here they
+    // are only taken out, so that they never reach the app.
+    const upstreamUrl = takeCredentialQuery(target.upstreamUrl).url;
 
     const exchange: UpgradeExchange = { forward, requestId, client: socket, settled: false };
     const untrack = this.deps.connections.track(forward.id, {
@@ -185,9 +228,10 @@ export class ForwardProxy {
       else if (exchange.response?.complete !== true) exchange.proxyReq?.destroy();
     });
 
-    prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix));
+    removeSessionCookie(req);
+    prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix), { keepAuthorization: via === 'cookie' });
     const hook = (proxyReq: ClientRequest): void => this.watchUpgrade(proxyReq, exchange);
-    this.proxy.ws(req, socket, head, this.optionsFor(forward, target.upstreamUrl, hook), (error) =>
+    this.proxy.ws(req, socket, head, this.optionsFor(forward, upstreamUrl, hook), (error) =>
       this.onUpgradeError(error, socket, exchange),
     );
   }

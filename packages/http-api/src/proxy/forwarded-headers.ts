@@ -7,7 +7,7 @@ export interface ClientConnection {
   readonly remoteAddress: string | undefined;
   /** True when the client spoke TLS to Porthole itself. */
   readonly encrypted: boolean;
-  /** `/p/{forwardId}`: what Porthole stripped from the path. */
+  /** `/p/{forwardId}`: what Porthole stripped from the path; '' on a preview host. */
   readonly prefix: string;
 }
 
@@ -58,11 +58,17 @@ export function stripHopByHopHeaders(headers: IncomingHttpHeaders): void {
  * requests and WebSocket upgrades. We do not use http-proxy's `xfwd`: on the WebSocket
  * path it sends `X-Forwarded-Proto: ws` and no `X-Forwarded-Host`.
  */
-export function prepareUpstreamHeaders(headers: IncomingHttpHeaders, client: ClientConnection): void {
+export function prepareUpstreamHeaders(
+  headers: IncomingHttpHeaders,
+  client: ClientConnection,
+  options: { keepAuthorization?: boolean } = {},
+): void {
   // Porthole's bearer token must never reach the container. Deleted here rather than in
-  // a `proxyReq` hook, because that hook does not run for WebSockets.
+  // a `proxyReq` hook, because that hook does not run for WebSockets. A request that a
+  // session cookie authenticated carries no Porthole token there: its Authorization
+  // header, if any, is the app's own.
   const token = bearerFromHeader({ headers } as IncomingMessage);
-  delete headers.authorization;
+  if (options.keepAuthorization !== true) delete headers.authorization;
   // A credential meant for a proxy (possibly this one), never for the app.
   delete headers['proxy-authorization'];
   removeBearerSubprotocol(headers, token === undefined ? [] : [token]);
@@ -73,7 +79,9 @@ export function prepareUpstreamHeaders(headers: IncomingHttpHeaders, client: Cli
   headers['x-forwarded-proto'] = client.encrypted ? 'https' : 'http';
   if (headers.host === undefined) delete headers['x-forwarded-host'];
   else headers['x-forwarded-host'] = headers.host;
-  headers['x-forwarded-prefix'] = client.prefix;
+  // Subdomain mode serves the app at the root: no prefix to tell it about.
+  if (client.prefix === '') delete headers['x-forwarded-prefix'];
+  else headers['x-forwarded-prefix'] = client.prefix;
 }
 
 /**

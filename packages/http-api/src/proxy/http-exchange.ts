@@ -9,11 +9,20 @@ import type { Logger } from '../logger';
 import { closeIfBodyUnread, hasRequestBody } from '../request-body';
 import { connectionOptions } from './forwarded-headers';
 import { RequestBodyRelay } from './request-body-relay';
+import { appAuthoritiesOf, type RewriteContext } from './response-rewrite';
 import { checkResponseHead, declaredResponseTooLarge, relayResponse, type RelayFailure } from './upstream-response';
 
 export interface HttpExchangeDeps {
   readonly logger: Logger;
   readonly limits: HttpLimits;
+}
+
+/** Where the forward lives for this request, which decides how its answers are rewritten. */
+export interface ExchangePlace {
+  /** `/p/{id}` in path mode; '' on a preview host. */
+  readonly prefix: string;
+  /** The Host our client sent (it reaches the app untouched). */
+  readonly clientHost?: string;
 }
 
 /**
@@ -40,6 +49,7 @@ export class HttpExchange {
     readonly forward: PortForward,
     readonly requestId: string,
     private readonly deps: HttpExchangeDeps,
+    private readonly place: ExchangePlace,
   ) {
     const { proxyMaxBytes, proxyIdleTimeoutMs } = deps.limits;
     this.bodyForwarded = !hasRequestBody(req);
@@ -142,7 +152,7 @@ export class HttpExchange {
       response.destroy();
       return;
     }
-    const checked = checkResponseHead(response);
+    const checked = checkResponseHead(response, this.rewriteFor(response));
     if (!checked.ok) {
       this.badAnswer(checked.problem);
       return;
@@ -159,6 +169,22 @@ export class HttpExchange {
       fail: (failure: RelayFailure) =>
         failure.kind === 'broken' ? this.badAnswer(failure.problem) : this.tooLarge(`${failure.bytes} bytes and counting`),
     });
+  }
+
+  /** Only answers that redirect or set cookies need the (small) cost of a rewrite context. */
+  private rewriteFor(response: IncomingMessage): RewriteContext | undefined {
+    const { headers, socket } = response;
+    if (headers.location === undefined && headers['set-cookie'] === undefined) return undefined;
+    const { prefix, clientHost } = this.place;
+    return {
+      prefix,
+      // On a preview host the client's Host is the forward's own: a link to it is right as is.
+      appAuthorities: appAuthoritiesOf(
+        this.forward.containerPort,
+        { address: socket?.remoteAddress, port: socket?.remotePort },
+        prefix === '' ? undefined : clientHost,
+      ),
+    };
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { connectionOptions } from './forwarded-headers';
+import { rewriteLocation, scopeSetCookie, type RewriteContext } from './response-rewrite';
 
 /**
  * Porthole answers its client itself (http-proxy's `selfHandleResponse`) rather than let
@@ -72,9 +73,11 @@ function problem(text: string): HeadCheck {
 
 /**
  * Decides what of the app's status line and headers our client gets, or that the answer
- * cannot be relayed at all (the caller answers 502 `bad_upstream_response`).
+ * cannot be relayed at all (the caller answers 502 `bad_upstream_response`). With a
+ * `rewrite` context, `Location` and `Set-Cookie` are fitted to where the forward lives
+ * (response-rewrite.ts).
  */
-export function checkResponseHead(upstream: UpstreamHead): HeadCheck {
+export function checkResponseHead(upstream: UpstreamHead, rewrite?: RewriteContext): HeadCheck {
   const status = upstream.statusCode ?? 0;
   // Node's client consumes the interim answers (100, 102, 103) itself, so a 1xx here is a
   // 101 to a request that asked for no upgrade; below 100 Node's server refuses to send.
@@ -92,8 +95,12 @@ export function checkResponseHead(upstream: UpstreamHead): HeadCheck {
   const headers: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] ?? '';
-    const value = raw[i + 1] ?? '';
     const lower = name.toLowerCase();
+    let value = raw[i + 1] ?? '';
+    if (rewrite !== undefined) {
+      if (lower === 'location') value = rewriteLocation(value, rewrite);
+      else if (lower === 'set-cookie') value = scopeSetCookie(value, rewrite.prefix);
+    }
     // Node decodes only `chunked`: a body under another transfer coding would reach the
     // client still coded, with nothing saying so. nginx refuses such answers too.
     if (lower === 'transfer-encoding' && connectionOptions(value).some((coding) => coding !== 'chunked')) {

@@ -15,6 +15,8 @@ import { StaticTokenAuthenticator } from '../auth/static-token-authenticator';
 import { DEFAULT_HTTP_LIMITS } from '../limits';
 import { silentLogger } from '../logger';
 import { PublicUrls } from '../public-urls';
+import { DEFAULT_BROWSER_OPTIONS } from '../app';
+import { BrowserSessions } from '../browser/browser-sessions';
 import { forwardsRouter } from './forwards.router';
 
 const ADMIN = 'admin-token-0123456789';
@@ -50,6 +52,7 @@ beforeEach(async () => {
       forwards,
       authenticator,
       urls: new PublicUrls('https://porthole.example.com'),
+      sessions: new BrowserSessions(DEFAULT_BROWSER_OPTIONS),
       logger: silentLogger,
       limits: DEFAULT_HTTP_LIMITS,
     }),
@@ -87,7 +90,7 @@ describe('POST /api/containers/:id/port-forwards', () => {
     expect(response.status).toBe(201);
     const id = response.json.id as string;
     expect(response.json).toEqual({
-      id: expect.stringMatching(/^pf_[0-9A-Za-z]{20}$/),
+      id: expect.stringMatching(/^pf_[0-9a-z]{24}$/),
       container_id: WEB,
       container_port: 8080,
       local_port: 20000,

@@ -2,6 +2,8 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { DomainErrors, type ForwardService, type Principal } from '@porthole/core';
 import { authenticateRequest } from '../auth/authenticate-request';
 import type { Authenticator } from '../auth/authenticator';
+import type { BrowserSessions } from '../browser/browser-sessions';
+import { LINK_PARAM } from '../browser/credential-query';
 import { expressErrorHandler } from '../errors/express-error-handler';
 import { HttpErrors } from '../errors/http-error';
 import type { HttpLimits } from '../limits';
@@ -16,6 +18,7 @@ export interface ForwardsRouterDeps {
   readonly forwards: ForwardService;
   readonly authenticator: Authenticator;
   readonly urls: PublicUrls;
+  readonly sessions: BrowserSessions;
   readonly logger: Logger;
   readonly limits: HttpLimits;
 }
@@ -79,6 +82,22 @@ export function forwardsRouter(deps: ForwardsRouterDeps): Router {
   router.get(`${base}/:forwardId`, async (req: Request<Params>, res: Response) => {
     const forward = await forwards.getForward(principalOf(res), req.params.containerId, req.params.forwardId ?? '');
     res.json(toForwardJson(forward, urls));
+  });
+
+  // A one-time link that opens the forward in a browser (README "Browsers"): the token
+  // never has to go into an address bar, and the link is worth nothing once used.
+  router.post(`${base}/:forwardId/links`, async (req: Request<Params>, res: Response) => {
+    if (req.body !== undefined && (typeof req.body !== 'object' || req.body === null || Object.keys(req.body as object).length > 0)) {
+      throw DomainErrors.invalidRequest('A link takes no fields: send no body, or {}.');
+    }
+    const principal = principalOf(res);
+    const forward = await forwards.getForward(principal, req.params.containerId, req.params.forwardId ?? '');
+    const link = deps.sessions.issueLink(forward.id, principal);
+    deps.logger.info({ requestId: requestIdOf(req), principal: principal.id, forwardId: forward.id }, 'browser link issued');
+    res.status(201).set('cache-control', 'no-store').json({
+      url: `${urls.proxyUrl(forward.id)}?${LINK_PARAM}=${link.token}`,
+      expires_at: link.expiresAt.toISOString(),
+    });
   });
 
   router.delete(`${base}/:forwardId`, async (req: Request<Params>, res: Response) => {

@@ -13,7 +13,7 @@ import {
   type Principal,
 } from '@porthole/core';
 import { FakeContainerRuntime } from '@porthole/core/testing';
-import { createPortholeHttp, type PortholeHttp } from '../app';
+import { createPortholeHttp, type BrowserOptions, type PortholeHttp } from '../app';
 import { StaticTokenAuthenticator } from '../auth/static-token-authenticator';
 import type { HttpLimits } from '../limits';
 import { RecordingLogger } from './recording-logger';
@@ -47,7 +47,9 @@ export interface TestPorthole {
  * A real Porthole HTTP server on 127.0.0.1:0 (createPortholeHttp: REST, proxy, tunnel)
  * over a FakeContainerRuntime whose ports point at loopback fixtures.
  */
-export async function startTestPorthole(options: { limits?: Partial<HttpLimits> } = {}): Promise<TestPorthole> {
+export async function startTestPorthole(
+  options: { limits?: Partial<HttpLimits>; browser?: Partial<BrowserOptions>; publicUrl?: string } = {},
+): Promise<TestPorthole> {
   const runtime = new FakeContainerRuntime([
     { id: WEB_CONTAINER, name: 'web', owner: 'alice' },
     { id: BOB_CONTAINER, name: 'bobs', owner: 'bob' },
@@ -72,9 +74,10 @@ export async function startTestPorthole(options: { limits?: Partial<HttpLimits> 
     ]),
     readiness: () => runtime.ping(),
     forwardEvents: events,
-    publicUrl: 'http://porthole.test',
+    publicUrl: options.publicUrl ?? 'http://porthole.test',
     logger,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    ...(options.browser === undefined ? {} : { browser: options.browser }),
   });
   const server: Server = createServer(http.handleRequest);
   server.on('checkContinue', http.handleCheckContinue);

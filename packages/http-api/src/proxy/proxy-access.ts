@@ -1,0 +1,91 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DomainErrors, type ForwardService, type PortForward, type Principal } from '@porthole/core';
+import type { Authenticator } from '../auth/authenticator';
+import { bearerFromHeader } from '../auth/credentials';
+import type { BrowserSessions } from '../browser/browser-sessions';
+import type { CredentialQuery } from '../browser/credential-query';
+import { sessionCookie, sessionCookieValues } from '../browser/session-cookie';
+import { HttpErrors } from '../errors/http-error';
+
+export interface ProxyAccessDeps {
+  readonly forwards: ForwardService;
+  readonly authenticator: Authenticator;
+  readonly sessions: BrowserSessions;
+  /** The public URL is https: session cookies are `Secure`. */
+  readonly secure: boolean;
+}
+
+/** Who may use a forward through the proxy, and by which credential. */
+export interface ProxyGrant {
+  readonly forward: PortForward;
+  /**
+   * `header`: Porthole's bearer token, removed before the request goes on. `cookie`: a
+   * browser session; an `Authorization` header that is not Porthole's then belongs to the
+   * app and passes.
+   */
+  readonly via: 'header' | 'cookie';
+}
+
+/** Where the proxied request points: `/p/{id}` in path mode, '' on a preview host. */
+export interface ProxyPlace {
+  readonly forwardId: string;
+  readonly prefix: string;
+}
+
+/**
+ * The proxy's credentials: an `Authorization: Bearer` header for programs, a session
+ * cookie for browsers, and the exchange that turns a token or a one-time link in the URL
+ * into that cookie.
+ */
+export class ProxyAccess {
+  constructor(private readonly deps: ProxyAccessDeps) {}
+
+  /**
+   * A valid Porthole bearer header wins; otherwise a session of this very forward. A
+   * forward the caller may not see is "not found", as everywhere.
+   */
+  async authorize(req: IncomingMessage, place: ProxyPlace): Promise<ProxyGrant> {
+    const bearer = bearerFromHeader(req);
+    if (bearer !== undefined) {
+      const principal = await this.deps.authenticator.authenticate(bearer);
+      if (principal !== null) return { forward: await this.deps.forwards.resolveForward(principal, place.forwardId), via: 'header' };
+    }
+    const principal = this.deps.sessions.principalFor(place.forwardId, sessionCookieValues(req.headers.cookie));
+    if (principal !== undefined) return { forward: await this.deps.forwards.resolveForward(principal, place.forwardId), via: 'cookie' };
+    throw HttpErrors.noBrowserSession();
+  }
+
+  /**
+   * `?porthole_token=` or `?porthole_link=` on a navigation: check it, open a session for
+   * this forward, and send the browser to the same address without the credential (so it
+   * is neither kept in the address bar and history nor sent on as a Referer).
+   */
+  async exchange(req: IncomingMessage, res: ServerResponse, place: ProxyPlace, query: CredentialQuery): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      throw DomainErrors.invalidRequest('A credential in the address is only taken on a GET navigation; send it with Authorization: Bearer instead.');
+    }
+    const principal = await this.principalOf(place.forwardId, query);
+    if (principal === undefined) throw HttpErrors.noBrowserSession();
+    const forward = await this.deps.forwards.resolveForward(principal, place.forwardId);
+    const value = this.deps.sessions.open(forward.id, principal);
+    res.writeHead(302, {
+      location: `${place.prefix}${query.url}`,
+      'set-cookie': sessionCookie(value, {
+        path: `${place.prefix}/`,
+        secure: this.deps.secure,
+        maxAgeSeconds: Math.floor(this.deps.sessions.sessionTtlMs / 1000),
+      }),
+      'cache-control': 'no-store',
+      // The address with the credential must not leak to whatever the page loads next.
+      'referrer-policy': 'no-referrer',
+      'content-length': 0,
+    });
+    res.end();
+  }
+
+  private async principalOf(forwardId: string, query: CredentialQuery): Promise<Principal | undefined> {
+    if (query.link !== undefined) return this.deps.sessions.redeemLink(forwardId, query.link);
+    if (query.token !== undefined) return (await this.deps.authenticator.authenticate(query.token)) ?? undefined;
+    return undefined;
+  }
+}
