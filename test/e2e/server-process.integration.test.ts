@@ -50,7 +50,11 @@ describeDocker('the server process with a Docker engine', () => {
     }
   }, TIMEOUTS.engineTest);
 
-  it('on SIGTERM closes tunnels with 1001 and exits 0 within 5 s', async () => {
+  it.each<[string, NodeJS.Signals[]]>([
+    ['SIGTERM', ['SIGTERM']],
+    // Ctrl-C under `npm start`: the terminal signals the process group, and npm passes its own copy on.
+    ['SIGINT twice in a row (Ctrl-C under npm start)', ['SIGINT', 'SIGINT']],
+  ])('on %s closes tunnels with 1001 and exits 0 within 5 s', async (_name, signals) => {
     const token = 'sigterm-test-token-0123456789';
     const server = await startServer({ PORTHOLE_ADMIN_TOKEN: token });
     const created = await fetch(`${server.url}/api/containers/${web.id}/port-forwards`, {
@@ -67,7 +71,7 @@ describeDocker('the server process with a Docker engine', () => {
       tunnel.once('error', reject);
     });
     const signalledAt = Date.now();
-    server.child.kill('SIGTERM');
+    for (const signal of signals) server.child.kill(signal);
     expect(await closed).toBe(1001);
     expect(await server.exited).toBe(0);
     expect(Date.now() - signalledAt).toBeLessThan(5000);

@@ -50,7 +50,13 @@ async function main(): Promise<void> {
   );
   logger.info({ url: running.url, publicUrl: running.publicUrl }, 'porthole started');
 
+  // Ctrl-C under `npm start` reaches the server twice: once from the terminal (the whole
+  // process group) and once forwarded by npm. The second must not hit Node's default
+  // handler, which would kill the process in the middle of its graceful stop.
+  let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
     logger.info({ signal }, 'stopping: no new connections, closing tunnels');
     // Whatever happens, be gone within 5 s of the signal.
     setTimeout(() => process.exit(0), 5000).unref();
@@ -59,8 +65,8 @@ async function main(): Promise<void> {
       process.exit(0);
     });
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }
 
 main().catch((error: unknown) => {
