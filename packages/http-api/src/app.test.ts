@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { startHttpEcho, type HttpEcho } from './testing/fixtures';
 import { rawConnection, readUntilClose } from './testing/http-client';
 import { ADMIN_TOKEN, startTestPorthole, type TestPorthole } from './testing/porthole-test-server';
@@ -120,6 +122,27 @@ describe('requests Node cannot parse, and CONNECT', () => {
     expect(reply).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
     expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)).error.code).toBe(code);
     expect(await send('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+});
+
+describe("the server's headers timeout", () => {
+  it('answers 408 request_timeout in the JSON shape, then closes', async () => {
+    // Node raises ERR_HTTP_REQUEST_TIMEOUT on the server's 'clientError' when a client's
+    // headers do not all arrive within headersTimeout (20 s in the server process).
+    const server = createNetServer((socket) => {
+      const timeout = Object.assign(new Error('Request Timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
+      porthole.http.handleClientError(timeout, socket);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const socket = await rawConnection((server.address() as AddressInfo).port);
+      const reply = await readUntilClose(socket, WAIT_MS);
+      expect(reply).toMatch(/^HTTP\/1\.1 408 /);
+      expect(JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)).error.code).toBe('request_timeout');
+    } finally {
+      server.close();
+    }
   });
 });
 

@@ -74,6 +74,14 @@ export const DomainErrors = {
       [],
       { cause },
     ),
+  /** The app accepted the connection, then closed or reset it without an answer. */
+  upstreamClosed: (port: number, cause?: unknown) =>
+    new DomainError(
+      'upstream_unreachable',
+      `The app on port ${port} of the container closed the connection without answering.`,
+      [],
+      { cause },
+    ),
   runtimeUnavailable: (cause?: unknown) =>
     new DomainError(
       'runtime_unavailable',

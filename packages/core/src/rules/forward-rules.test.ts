@@ -37,6 +37,7 @@ describe('normalizeForwardName', () => {
     ['padded', '  Web Server \n', 'Web Server'],
     ['exactly 100 characters', 'x'.repeat(100), 'x'.repeat(100)],
     ['100 characters once trimmed', ` ${'y'.repeat(100)} `, 'y'.repeat(100)],
+    ['100 emoji (200 UTF-16 units)', '😀'.repeat(100), '😀'.repeat(100)],
   ])('%s', (_description, input, expected) => {
     expect(normalizeForwardName(input)).toBe(expected);
   });

@@ -39,10 +39,10 @@ export function normalizeForwardName(name: string | null | undefined): string | 
   if (CONTROL_CHARACTERS.test(trimmed)) {
     throw DomainErrors.invalidName('name must not contain control or text-direction characters.');
   }
-  if (trimmed.length > MAX_FORWARD_NAME_LENGTH) {
-    throw DomainErrors.invalidName(
-      `name must be at most ${MAX_FORWARD_NAME_LENGTH} characters; got ${trimmed.length}.`,
-    );
+  // Characters as people count them (code points), not UTF-16 units: an emoji is one.
+  const length = [...trimmed].length;
+  if (length > MAX_FORWARD_NAME_LENGTH) {
+    throw DomainErrors.invalidName(`name must be at most ${MAX_FORWARD_NAME_LENGTH} characters; got ${length}.`);
   }
   return trimmed;
 }

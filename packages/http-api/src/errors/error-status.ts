@@ -7,6 +7,7 @@ export type DeliveryErrorCode =
   | 'payload_too_large'
   | 'route_not_found'
   | 'headers_too_large'
+  | 'request_timeout'
   | 'method_not_supported'
   | 'internal_error'
   | 'bad_upstream_response'
@@ -29,6 +30,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   forward_not_found: 404,
   route_not_found: 404,
   method_not_supported: 405,
+  request_timeout: 408,
   container_not_running: 409,
   local_port_unavailable: 409,
   payload_too_large: 413,

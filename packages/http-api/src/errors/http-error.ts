@@ -38,6 +38,9 @@ export const HttpErrors = {
     new HttpError('payload_too_large', `The request body is larger than the limit of ${limit} bytes.`),
   routeNotFound: (method: string, path: string) =>
     new HttpError('route_not_found', `There is no route ${method} ${path}.`),
+  /** The request line and headers did not all arrive within the server's headers timeout. */
+  requestTimeout: () =>
+    new HttpError('request_timeout', 'The request headers did not arrive in time; the connection is closed.'),
   headersTooLarge: () =>
     new HttpError('headers_too_large', 'The request line or headers are too large.'),
   connectNotSupported: () =>

@@ -59,7 +59,7 @@ export function sendError(
 
 /**
  * For the server's `clientError` event (a request Node could not parse): the JSON shape
- * with 431 for oversized headers and 400 otherwise, then close. A reset has no one to answer.
+ * with 431 for oversized headers, 408 when they took too long, and 400 otherwise, then close. A reset has no one to answer.
  */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
   logger.debug({ err: error }, 'unparsable request');
@@ -70,7 +70,9 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, 
   const refusal =
     error.code === 'HPE_HEADER_OVERFLOW'
       ? HttpErrors.headersTooLarge()
-      : DomainErrors.invalidRequest('The request is not well-formed HTTP/1.1.');
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? HttpErrors.requestTimeout()
+        : DomainErrors.invalidRequest('The request is not well-formed HTTP/1.1.');
   rejectUpgrade(socket, refusal, logger);
 }
 

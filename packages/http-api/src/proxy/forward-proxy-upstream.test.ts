@@ -249,6 +249,21 @@ describe('ForwardProxy: incident 5, garbage from the app', () => {
 describe('ForwardProxy: answers relayed through our own response', () => {
   const gzipped = gzipSync(Buffer.from('compressed body '.repeat(100)));
 
+  it.each([
+    ['closes', (socket: Socket) => socket.end()],
+    ['resets', (socket: Socket) => socket.resetAndDestroy()],
+  ])('says so when the app takes the request and %s the connection without answering', async (_name, hangUp) => {
+    answers['/hang-up'] = hangUp;
+    const result = await get('/hang-up');
+    expect(result.status).toBe(502);
+    expect(JSON.parse(result.text)).toEqual({
+      error: {
+        code: 'upstream_unreachable',
+        message: `The app on port ${forward.containerPort} of the container closed the connection without answering.`,
+      },
+    });
+  });
+
   it('keeps every Set-Cookie, in order, with a site-wide Path scoped to the forward', async () => {
     answers['/cookies'] =
       'HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; HttpOnly\r\nSet-Cookie: c=3; Path=/x; Secure\r\nContent-Length: 0\r\n\r\n';

@@ -37,7 +37,8 @@ export function upstreamFailure(error: unknown, forward: PortForward): unknown {
   const code = typeof error === 'object' && error !== null ? (error as NodeJS.ErrnoException).code : undefined;
   if (typeof code !== 'string') return error;
   if (code.startsWith('HPE_')) return HttpErrors.badUpstreamResponse(forward.containerPort);
-  return DomainErrors.upstreamUnreachable(forward.containerPort, error);
+  // Dial failures arrive as DomainErrors (above): this connection was accepted.
+  return DomainErrors.upstreamClosed(forward.containerPort, error);
 }
 
 export function redirect(res: ServerResponse, location: string): void {
