@@ -100,6 +100,49 @@ describeDocker('HTTP proxy against a real container', () => {
     expect(await closed).toEqual({ code: 4404, reason: 'not here' });
   });
 
+  it('passes a close without a status code through as 1005', async () => {
+    const { closed } = await openWebSocket(`${wsForwardPrefix}/close-no-status`, { headers: auth });
+    expect((await closed).code).toBe(1005);
+  });
+
+  it.each([
+    ['accepts it', '/deflate', 'permessage-deflate'],
+    ['declines it', '/plain', ''],
+  ])('lets the app pick the extensions: the client offers permessage-deflate, the app %s', async (_name, path, expected) => {
+    const { ws, messages } = await openWebSocket(`${wsForwardPrefix}${path}`, { headers: auth });
+    expect(ws.extensions).toEqual(expected === '' ? '' : expect.stringContaining(expected));
+    await waitFor('the hello message', () => (messages.length > 0 ? true : undefined), 2000);
+    const hello = JSON.parse((messages[0] as Buffer).toString());
+    expect(hello.headers['sec-websocket-extensions']).toContain('permessage-deflate'); // the client's offer reached the app
+    expect(hello.extensions).toEqual(expected === '' ? '' : expect.stringContaining(expected));
+    ws.close();
+  });
+
+  it('passes Host and Origin to the app untouched on an upgrade, with X-Forwarded-Host and -Proto', async () => {
+    const headers = { ...auth, host: 'app.example.test:8443', origin: 'https://app.example.test:8443' };
+    const { ws, messages } = await openWebSocket(`${wsForwardPrefix}/who`, { headers });
+    await waitFor('the hello message', () => (messages.length > 0 ? true : undefined), 2000);
+    const seen = JSON.parse((messages[0] as Buffer).toString()).headers;
+    expect(seen).toMatchObject({
+      host: 'app.example.test:8443',
+      origin: 'https://app.example.test:8443',
+      'x-forwarded-host': 'app.example.test:8443',
+      'x-forwarded-proto': 'http',
+      'x-forwarded-prefix': `/p/${forwardId}`,
+    });
+    ws.close();
+  });
+
+  it.each(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'PROPFIND'])(
+    'takes %s to the app as it is (no blanket answers)',
+    async (method) => {
+      const response = await rawRequest(porthole.url, { method, path: `/p/${forwardId}/method`, headers: auth });
+      expect(response.status).toBe(200);
+      if (method === 'HEAD') expect(response.body.length).toBe(0);
+      else expect(JSON.parse(response.body.toString()).method).toBe(method);
+    },
+  );
+
   it('passes a refused upgrade through as its HTTP status, and stays healthy', async () => {
     await expect(openWebSocket(`${wsForwardPrefix}/refuse`, { headers: auth })).rejects.toMatchObject({ status: 403 });
     expect((await porthole.api('GET', '/healthz', undefined, null)).status).toBe(200);
