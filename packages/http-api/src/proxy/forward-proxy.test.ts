@@ -75,6 +75,14 @@ describe('ForwardProxy: the path and query reach the app exactly as sent', () =>
     expect(reply.method).toBe('PATCH');
     expect(reply.headers).toMatchObject({ host: 'app.example.com:8443', 'x-custom': 'kept as is', cookie: 'a=1; b=2' });
   });
+
+  it.each(['GET', 'DELETE', 'OPTIONS'])('sends a bodiless %s on without inventing a Content-Length or chunking', async (method) => {
+    const result = await httpRequest({ port: porthole.port, path: `/p/${forward.id}/x`, method, headers: auth });
+    const reply = JSON.parse(result.text) as EchoReply;
+    expect(reply.method).toBe(method);
+    expect(reply.headers['content-length']).toBeUndefined();
+    expect(reply.headers['transfer-encoding']).toBeUndefined();
+  });
 });
 
 describe('ForwardProxy: headers', () => {

@@ -1,4 +1,4 @@
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import HttpProxy from 'http-proxy';
 import { DomainErrors, type ForwardService, type PortForward } from '@porthole/core';
@@ -16,7 +16,7 @@ import { parseProxyUrl, type ProxyTarget } from './proxy-path';
 import { closeIfBodyUnread, declaredBodyTooLarge } from '../request-body';
 import { finishThenDestroy, outgoingBase, redirect, upstreamFailure } from './proxy-support';
 import type { ProxyAccess } from './proxy-access';
-import { UpstreamPool, type UpstreamHook } from './upstream-pool';
+import { UPSTREAM_HOOK, UpstreamPool, type UpstreamHook } from './upstream-pool';
 
 export interface ForwardProxyDeps {
   readonly forwards: ForwardService;
@@ -35,7 +35,7 @@ export function previewTarget(forwardId: string, rawUrl: string): Routed {
 
 /**
  * The `Cookie` header the app gets: the client's, without Porthole's session cookie.
- * Node joins repeated Cookie headers into one, and http-proxy sends `req.headers`.
+ * Node joins repeated Cookie headers into one, and the request to the app sends `req.headers`.
  */
 function removeSessionCookie(req: IncomingMessage): void {
   const kept = withoutSessionCookie(req.headers.cookie);
@@ -83,7 +83,8 @@ const UPSTREAM_TARGET = { protocol: 'http:', host: 'forward.porthole.invalid', p
 
 /**
  * `ANY /p/:forwardId/*` and its WebSocket upgrades: authenticate, resolve the forward,
- * then stream to the container port through http-proxy and a per-forward pooled agent.
+ * then stream to the container port over a per-forward pooled agent: Node's HTTP client
+ * for plain requests, http-proxy for WebSocket upgrades.
  */
 export class ForwardProxy {
   private readonly proxy: HttpProxy;
@@ -92,12 +93,9 @@ export class ForwardProxy {
 
   constructor(private readonly deps: ForwardProxyDeps) {
     this.pool = new UpstreamPool(deps);
-    // `toProxy` skips http-proxy's url.parse of req.url: the path is pinned anyway
-    // (see outgoingBase), and that parse is per-request CPU we do not need.
-    // `selfHandleResponse`: http-proxy copies the app's status and headers onto our
-    // response unchecked, and Node's refusals then throw inside its pipe, uncaught. The
-    // answer is relayed by upstream-response.ts instead (see HttpExchange).
-    this.proxy = HttpProxy.createProxyServer({ xfwd: false, changeOrigin: false, toProxy: true, selfHandleResponse: true });
+    // Only WebSocket upgrades go through http-proxy (plain requests: sendUpstream).
+    // `toProxy` skips its url.parse of req.url: the path is pinned anyway (see outgoingBase).
+    this.proxy = HttpProxy.createProxyServer({ xfwd: false, changeOrigin: false, toProxy: true });
     // Every call passes its own error callback; this catches whatever http-proxy might
     // still emit, so that it never throws for want of a listener.
     this.proxy.on('error', (error: Error) => deps.logger.error({ err: error }, 'unhandled http-proxy error'));
@@ -160,8 +158,8 @@ export class ForwardProxy {
   }
 
   private async proxyRequest(req: IncomingMessage, res: ServerResponse, target: Routed, requestId: string): Promise<void> {
-    // The body stays unread (the stream is paused) until http-proxy starts the exchange's
-    // body relay (its `buffer` option).
+    // The body stays unread (the stream is paused) until sendUpstream starts the
+    // exchange's body relay.
     const query = takeCredentialQuery(target.upstreamUrl);
     if (query.token !== undefined || query.link !== undefined) {
       closeIfBodyUnread(req, res);
@@ -187,11 +185,39 @@ export class ForwardProxy {
     stripHopByHopHeaders(req.headers);
     removeSessionCookie(req);
     prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix), { keepAuthorization: via === 'cookie' });
-    const options = this.optionsFor(forward, target.upstreamUrl, (proxyReq) => exchange.attach(proxyReq));
+    this.sendUpstream(req, forward, target.upstreamUrl, exchange);
+  }
+
+  /**
+   * The request to the app, made with Node's own client over the forward's agent. Plain
+   * requests do not go through http-proxy: its `web` path parses and re-joins the URL
+   * (merging `//`), adds `Content-Length: 0` to bodiless DELETE and OPTIONS, and costs
+   * CPU per request for options we do not use; the answer is ours to relay anyway
+   * (HttpExchange). WebSocket upgrades still use http-proxy's `ws`.
+   */
+  private sendUpstream(req: IncomingMessage, forward: PortForward, path: string, exchange: HttpExchange): void {
+    const fail = (error: Error & { code?: string }) => exchange.fail(upstreamFailure(error, forward), error);
+    let proxyReq: ClientRequest;
+    try {
+      proxyReq = httpRequest({
+        method: req.method,
+        path,
+        headers: req.headers,
+        agent: this.pool.agentFor(forward),
+        // The client's Host (or none) goes on as it came, inside `headers`.
+        setHost: false,
+        // Runs inside the constructor, before any event: see UPSTREAM_HOOK.
+        [UPSTREAM_HOOK]: (request: ClientRequest) => exchange.attach(request),
+      } as RequestOptions);
+    } catch (error) {
+      fail(error as Error);
+      return;
+    }
+    proxyReq.on('error', fail);
+    req.on('error', fail);
     const body = exchange.body;
-    this.proxy.web(req, res, body === undefined ? options : { ...options, buffer: body }, (error) =>
-      exchange.fail(upstreamFailure(error, forward), error),
-    );
+    if (body === undefined) proxyReq.end();
+    else body.pipe(proxyReq);
   }
 
   private async proxyUpgrade(

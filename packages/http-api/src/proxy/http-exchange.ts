@@ -32,7 +32,7 @@ export interface ExchangePlace {
  * how it ends (answered, cut, closed): errors after that are noise.
  */
 export class HttpExchange {
-  /** The request to the app, as soon as http-proxy has created it. */
+  /** The request to the app, as soon as it is created. */
   private proxyReq?: ClientRequest;
   /** The app's HTTP answer. */
   private response?: IncomingMessage;
@@ -67,7 +67,7 @@ export class HttpExchange {
     if (proxyIdleTimeoutMs > 0) this.idleTimer = setTimeout(() => this.idle(), proxyIdleTimeoutMs).unref();
   }
 
-  /** What http-proxy pipes to the app in place of the request (its `buffer` option). */
+  /** What is piped to the app in place of the request; undefined for a request without a body. */
   get body(): RequestBodyRelay | undefined {
     return this.relayedBody;
   }
@@ -136,9 +136,8 @@ export class HttpExchange {
   /** Our response is closed: answered whole, or the client went away. */
   finished(): void {
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
-    // http-proxy 1.18.1 aborts the app's request only on the client request's 'aborted',
-    // which Node no longer emits once the request body was fully received: a client that
-    // leaves while the app is still thinking would leave it running. And an app's
+    // Node emits the client request's 'aborted' only while its body is still coming: a
+    // client that leaves while the app is still thinking would leave it running. And an app's
     // connection with part of a body still unsent cannot carry another request.
     if (!this.res.writableFinished || !this.bodyForwarded) {
       this.settled = true;

@@ -19,9 +19,9 @@ function hasBody(req: IncomingMessage): boolean {
 const MAX_PENDING_BYTES = 256 * 1024;
 
 /**
- * The request body on its way to the app. http-proxy pipes its `buffer` option to the
- * request to the app in place of the client's request; this is that option, and its
- * `pipe` starts the relay. It does three things a plain pipe does not:
+ * The request body on its way to the app. It is piped to the request to the app in
+ * place of the client's request (ForwardProxy.sendUpstream), and its `pipe` starts the
+ * relay. It does three things a plain pipe does not:
  *
  * - It counts the body, so one of undeclared length (chunked) is cut at the limit like
  *   one refused by its Content-Length.

@@ -6,8 +6,8 @@ import type { ConnectionRegistry } from '../connections/connection-registry';
 /**
  * Key under which one proxied exchange passes a hook through `http.request`'s options to
  * the agent, which is the only place that sees the outgoing request synchronously, for
- * WebSockets and for requests with `Expect` alike (http-proxy's `proxyReq` event is
- * neither).
+ * WebSockets (through http-proxy, whose `proxyReq` event does not fire for them) and plain
+ * requests alike.
  */
 export const UPSTREAM_HOOK = Symbol('porthole.upstreamHook');
 
@@ -43,7 +43,7 @@ class ForwardAgent extends Agent {
 
   // Node's Agent accepts a socket passed to the callback later; a rejection of the dial
   // (a DomainError: upstream_unreachable, forward_not_found, runtime_unavailable) becomes
-  // the outgoing request's 'error', unchanged, and reaches http-proxy's error callback.
+  // the outgoing request's 'error', unchanged, and reaches the exchange's failure handling.
   override createConnection(
     _options: ClientRequestArgs,
     callback?: (error: Error | null, socket: Duplex) => void,
