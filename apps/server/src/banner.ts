@@ -3,9 +3,18 @@
  * the token itself with a line to paste (as Jupyter prints its token URL). Printed once:
  * the token is not logged anywhere else.
  */
-export function startupBanner(options: { url: string; publicUrl: string; adminToken: string; generated: boolean }): string {
+export function startupBanner(options: {
+  url: string;
+  publicUrl: string;
+  adminToken: string;
+  generated: boolean;
+  previewDomain?: string | undefined;
+}): string {
   const lines = ['', `  Porthole is listening on ${options.url}`];
   if (options.publicUrl !== options.url) lines.push(`  Public URL: ${options.publicUrl}`);
+  if (options.previewDomain !== undefined) {
+    lines.push(`  Subdomain mode: forwards answer at pf-<id>.${options.previewDomain} (proxy_url uses it)`);
+  }
   if (options.generated) {
     lines.push(
       '',

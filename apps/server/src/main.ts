@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       publicUrl: running.publicUrl,
       adminToken: running.adminToken,
       generated: running.adminTokenGenerated,
+      previewDomain: config.previewDomain,
     }) + '\n',
   );
   logger.info({ url: running.url, publicUrl: running.publicUrl }, 'porthole started');

@@ -155,7 +155,7 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   const connections = new ConnectionRegistry();
   const deps = { forwards: options.forwards, authenticator: options.authenticator, connections, logger, limits };
   const access = new ProxyAccess({ forwards: options.forwards, authenticator: options.authenticator, sessions, secure: urls.isSecure });
-  const proxy = new ForwardProxy({ ...deps, access });
+  const proxy = new ForwardProxy({ ...deps, access, publicScheme: urls.isSecure ? 'https:' : 'http:' });
   const tunnel = new TunnelServer(deps);
   const previewForward = (req: IncomingMessage) => forwardIdFromHost(req.headers.host, browser.previewDomain);
 
@@ -175,7 +175,9 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   app.all(TUNNEL_PATH, (req, res) =>
     sendError(req, res, DomainErrors.invalidRequest(`${req.path} is a WebSocket tunnel: connect to it with a WebSocket client.`), logger),
   );
-  app.use((req, res) => sendError(req, res, HttpErrors.routeNotFound(req.method, req.path), logger));
+  // A browser that wandered off a forward's prefix (an app's root-absolute link in path
+  // mode) gets a page, not JSON.
+  app.use((req, res) => sendError(req, res, HttpErrors.routeNotFound(req.method, req.path), logger, { html: true }));
   // Without this, an error thrown by Express itself (a URL it cannot decode) would get
   // its default HTML page with a stack trace.
   app.use(expressErrorHandler(logger));

@@ -31,6 +31,13 @@ export const HttpErrors = {
         '/api/containers/{containerId}/port-forwards/{forwardId}/links) gives you, or add ' +
         '?porthole_token=<your token> to this address once; or send "Authorization: Bearer <token>".',
     ),
+  /** A one-time link that was used already, has expired, or is not this forward's. */
+  linkNotValid: () =>
+    new HttpError(
+      'unauthenticated',
+      'This link was used already or has expired (links work once, for a few minutes). Ask for a new one: ' +
+        '"porthole forward link", or POST /api/containers/{containerId}/port-forwards/{forwardId}/links.',
+    ),
   /** A cookie-authenticated WebSocket upgrade from a page of another origin (cross-site WebSocket hijacking). */
   originNotAllowed: (origin: string) =>
     new HttpError('origin_not_allowed', `A WebSocket opened with a Porthole session must come from the forward's own pages, not from ${origin}.`),

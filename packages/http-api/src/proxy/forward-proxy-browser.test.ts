@@ -67,12 +67,14 @@ describe('the token exchange', () => {
     expect(result.headers['referrer-policy']).toBe('no-referrer');
   });
 
-  it('marks the cookie Secure when the public URL is https', async () => {
+  it('marks the cookie Secure, and tells the app X-Forwarded-Proto: https, when the public URL is https', async () => {
     await porthole.close();
     porthole = await startTestPorthole({ publicUrl: 'https://porthole.example.com' });
     forward = await porthole.forward(app.address);
     const cookie = (await get(`/p/${forward.id}/?porthole_token=${ADMIN_TOKEN}`)).headers['set-cookie']?.[0];
     expect(cookie).toMatch(/; Secure$/);
+    const echo = JSON.parse((await get(`/p/${forward.id}/`, { authorization: `Bearer ${ADMIN_TOKEN}` })).text) as EchoReply;
+    expect(echo.headers['x-forwarded-proto']).toBe('https');
   });
 
   it.each([
@@ -129,6 +131,24 @@ describe('with a session', () => {
     expect(result.status).toBe(401);
   });
 
+  it.each<[string, Record<string, string>, number]>([
+    ['from its own page (Origin)', { origin: 'http://porthole.test' }, 200],
+    ['from its own page (Sec-Fetch-Site)', { 'sec-fetch-site': 'same-origin', origin: 'http://porthole.test' }, 200],
+    ['from a program (no Origin)', {}, 200],
+    ['from another site', { origin: 'https://evil.example' }, 403],
+    ['from a sibling on the same site', { 'sec-fetch-site': 'same-site', origin: 'http://pf-evil.porthole.test' }, 403],
+  ])('takes a POST %s: %d', async (_name, headers, status) => {
+    const session = await signIn();
+    const result = await get(`/p/${forward.id}/form`, { cookie: session, host: 'porthole.test', 'content-type': 'text/plain', ...headers }, 'POST');
+    expect(result.status).toBe(status);
+    if (status === 403) expect(JSON.parse(result.text).error.code).toBe('origin_not_allowed');
+  });
+
+  it('checks no Origin on a POST with a bearer header (no ambient credential)', async () => {
+    const result = await get(`/p/${forward.id}/form`, { authorization: `Bearer ${ADMIN_TOKEN}`, origin: 'https://evil.example' }, 'POST');
+    expect(result.status).toBe(200);
+  });
+
   it('dies with its forward', async () => {
     const session = await signIn();
     await porthole.remove(forward);
@@ -160,6 +180,18 @@ describe('one-time links', () => {
     const session = sessionPair(first);
     expect((await get(`/p/${forward.id}/`, { cookie: session })).status).toBe(200);
     expect((await get(path)).status).toBe(401);
+  });
+
+  it('is not used up by a HEAD (link previews), and says so once it is used', async () => {
+    const { url } = JSON.parse((await issue()).text) as { url: string };
+    const path = url.replace('http://porthole.test', '');
+    const head = await get(path, {}, 'HEAD');
+    expect(head.status).toBe(302);
+    expect(head.headers['set-cookie']).toBeUndefined();
+    expect((await get(path)).status).toBe(302);
+    const reused = await get(path, { accept: 'text/html' });
+    expect(reused.status).toBe(401);
+    expect(reused.text).toContain('used already or has expired');
   });
 
   it('only opens the forward it was issued for', async () => {
@@ -251,6 +283,12 @@ describe('subdomain mode', () => {
   it('gives proxy_url the subdomain form', async () => {
     const result = await get(`/api/containers/${forward.containerId}/port-forwards/${forward.id}`, { authorization: `Bearer ${ADMIN_TOKEN}` });
     expect(JSON.parse(result.text).proxy_url).toBe(`http://${host()}/`);
+  });
+
+  it('never redirects to another host after the exchange (`//evil` paths)', async () => {
+    const exchange = await get(`//evil.example/x?porthole_token=${ADMIN_TOKEN}`, { host: host() });
+    expect(exchange.status).toBe(302);
+    expect(exchange.headers.location).toBe('/evil.example/x');
   });
 
   it('serves the app at the root of its own host, with a host-only cookie for the whole host', async () => {

@@ -15,12 +15,15 @@ import { HttpExchange } from './http-exchange';
 import { parseProxyUrl, type ProxyTarget } from './proxy-path';
 import { closeIfBodyUnread, declaredBodyTooLarge } from '../request-body';
 import { finishThenDestroy, outgoingBase, redirect, upstreamFailure } from './proxy-support';
+import { fromOwnOrigin, isSafeMethod } from './origin-check';
 import type { ProxyAccess } from './proxy-access';
 import { UPSTREAM_HOOK, UpstreamPool, type UpstreamHook } from './upstream-pool';
 
 export interface ForwardProxyDeps {
   readonly forwards: ForwardService;
   readonly access: ProxyAccess;
+  /** `https:` when PORTHOLE_PUBLIC_URL is https (X-Forwarded-Proto, the Origin check). */
+  readonly publicScheme: string;
   readonly connections: ConnectionRegistry;
   readonly logger: Logger;
   readonly limits: HttpLimits;
@@ -41,24 +44,6 @@ function removeSessionCookie(req: IncomingMessage): void {
   const kept = withoutSessionCookie(req.headers.cookie);
   if (kept === undefined) delete req.headers.cookie;
   else req.headers.cookie = kept;
-}
-
-/**
- * Whether a WebSocket handshake comes from a page of the origin it addresses. Browsers
- * always send `Origin` on WebSockets; a client without one is not a browser page, and a
- * cookie it holds was given to it.
- */
-function fromOwnOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  const host = req.headers.host?.toLowerCase();
-  try {
-    const url = new URL(origin);
-    const port = url.port === '' ? '' : `:${url.port}`;
-    return host !== undefined && (url.host === host || `${url.hostname}${port}` === host);
-  } catch {
-    return false; // `null` (sandboxed frames, file:) and anything unparsable
-  }
 }
 
 /** One proxied WebSocket upgrade while it is in flight (plain requests: HttpExchange). */
@@ -167,6 +152,11 @@ export class ForwardProxy {
       return;
     }
     const { forward, via } = await this.deps.access.authorize(req, target);
+    // A page of another origin could otherwise post to the app with the browser's session
+    // (CSRF); sibling forwards in subdomain mode are the same site, so SameSite is no help.
+    if (via === 'cookie' && !isSafeMethod(req.method) && !fromOwnOrigin(req.headers, this.deps.publicScheme)) {
+      throw HttpErrors.originNotAllowed(req.headers.origin ?? req.headers['sec-fetch-site'] ?? 'another origin');
+    }
     if (res.destroyed) return;
     const { proxyMaxBytes } = this.deps.limits;
     if (declaredBodyTooLarge(req, proxyMaxBytes)) {
@@ -184,7 +174,7 @@ export class ForwardProxy {
 
     stripHopByHopHeaders(req.headers);
     removeSessionCookie(req);
-    prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix), { keepAuthorization: via === 'cookie' });
+    prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix, this.deps.publicScheme), { keepAuthorization: via === 'cookie' });
     this.sendUpstream(req, forward, target.upstreamUrl, exchange);
   }
 
@@ -230,7 +220,9 @@ export class ForwardProxy {
     const { forward, via } = await this.deps.access.authorize(req, target);
     // A page of another site could otherwise open a WebSocket that rides the browser's
     // session cookie (cross-site WebSocket hijacking). A bearer header is no ambient credential.
-    if (via === 'cookie' && !fromOwnOrigin(req)) throw HttpErrors.originNotAllowed(req.headers.origin ?? '');
+    if (via === 'cookie' && !fromOwnOrigin(req.headers, this.deps.publicScheme)) {
+      throw HttpErrors.originNotAllowed(req.headers.origin ?? req.headers['sec-fetch-site'] ?? 'another origin');
+    }
     if (socket.destroyed) return;
     // Credentials in the address are for navigations (see ProxyAccess.exchange); here they
     // are only taken out, so that they never reach the app.
@@ -255,7 +247,7 @@ export class ForwardProxy {
     });
 
     removeSessionCookie(req);
-    prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix), { keepAuthorization: via === 'cookie' });
+    prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix, this.deps.publicScheme), { keepAuthorization: via === 'cookie' });
     const hook = (proxyReq: ClientRequest): void => this.watchUpgrade(proxyReq, exchange);
     this.proxy.ws(req, socket, head, this.optionsFor(forward, upstreamUrl, hook), (error) =>
       this.onUpgradeError(error, socket, exchange),

@@ -5,16 +5,20 @@ import type { TLSSocket } from 'node:tls';
 export interface ClientConnection {
   /** The address the client connected from; undefined once its socket is gone. */
   readonly remoteAddress: string | undefined;
-  /** True when the client spoke TLS to Porthole itself. */
+  /**
+   * True when the client spoke TLS to Porthole itself, or when Porthole's public URL is
+   * https: then a TLS-terminating proxy in front spoke it, and the browser's page is https
+   * (apps set Secure cookies and build links by X-Forwarded-Proto).
+   */
   readonly encrypted: boolean;
   /** `/p/{forwardId}`: what Porthole stripped from the path; '' on a preview host. */
   readonly prefix: string;
 }
 
-export function clientConnectionOf(req: IncomingMessage, prefix: string): ClientConnection {
+export function clientConnectionOf(req: IncomingMessage, prefix: string, publicScheme = 'http:'): ClientConnection {
   return {
     remoteAddress: req.socket.remoteAddress,
-    encrypted: (req.socket as Partial<TLSSocket>).encrypted === true,
+    encrypted: (req.socket as Partial<TLSSocket>).encrypted === true || publicScheme === 'https:',
     prefix,
   };
 }

@@ -5,6 +5,7 @@ import { bearerFromHeader } from '../auth/credentials';
 import type { BrowserSessions } from '../browser/browser-sessions';
 import type { CredentialQuery } from '../browser/credential-query';
 import { sessionCookie, sessionCookieValues } from '../browser/session-cookie';
+import { onThisHost } from './response-rewrite';
 import { HttpErrors } from '../errors/http-error';
 
 export interface ProxyAccessDeps {
@@ -64,12 +65,19 @@ export class ProxyAccess {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       throw DomainErrors.invalidRequest('A credential in the address is only taken on a GET navigation; send it with Authorization: Bearer instead.');
     }
+    // A HEAD (link previews, `curl -I`) must not use a one-time link up: it gets the
+    // redirect without a session, and the link still works for the real visit.
+    if (req.method === 'HEAD' && query.link !== undefined && query.token === undefined) {
+      res.writeHead(302, { location: this.target(place, query), 'cache-control': 'no-store', 'content-length': 0 });
+      res.end();
+      return;
+    }
     const principal = await this.principalOf(place.forwardId, query);
-    if (principal === undefined) throw HttpErrors.noBrowserSession();
+    if (principal === undefined) throw query.link !== undefined ? HttpErrors.linkNotValid() : HttpErrors.noBrowserSession();
     const forward = await this.deps.forwards.resolveForward(principal, place.forwardId);
     const value = this.deps.sessions.open(forward.id, principal);
     res.writeHead(302, {
-      location: `${place.prefix}${query.url}`,
+      location: this.target(place, query),
       'set-cookie': sessionCookie(value, {
         path: `${place.prefix}/`,
         secure: this.deps.secure,
@@ -81,6 +89,11 @@ export class ProxyAccess {
       'content-length': 0,
     });
     res.end();
+  }
+
+  /** The same address without the credential, on this host. */
+  private target(place: ProxyPlace, query: CredentialQuery): string {
+    return place.prefix === '' ? onThisHost(query.url) : `${place.prefix}${query.url}`;
   }
 
   private async principalOf(forwardId: string, query: CredentialQuery): Promise<Principal | undefined> {

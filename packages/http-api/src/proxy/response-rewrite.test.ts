@@ -32,6 +32,8 @@ describe('rewriteLocation', () => {
     ['root-absolute stays', '/login', '/login'],
     ["the container's address becomes the same path here", 'http://172.17.0.2:3000/done?x', '/done?x'],
     ['localhost too', 'http://localhost:3000/', '/'],
+    ['a path that would read as another host collapses to this one', 'http://localhost:3000//evil.example:9999/x', '/evil.example:9999/x'],
+    ['a backslash one too', 'http://172.17.0.2:3000/\\evil.example', '/evil.example'],
     ['another site stays', 'https://example.org/', 'https://example.org/'],
     ['relative stays', 'next', 'next'],
   ])('subdomain mode: %s', (_name, location, expected) => {
@@ -57,6 +59,10 @@ describe('scopeSetCookie', () => {
     ['Domain and Expires untouched', 'a=b; Domain=example.com; Expires=Wed, 21 Oct 2026 07:28:00 GMT; Path=/', 'a=b; Domain=example.com; Expires=Wed, 21 Oct 2026 07:28:00 GMT; Path=/p/pf_a/'],
   ])('%s', (_name, header, expected) => {
     expect(scopeSetCookie(header, '/p/pf_a')).toBe(expected);
+  });
+
+  it('leaves __Host- cookies site-wide, as browsers require', () => {
+    expect(scopeSetCookie('__Host-sid=1; Path=/; Secure', '/p/pf_a')).toBe('__Host-sid=1; Path=/; Secure');
   });
 
   it('changes nothing in subdomain mode', () => {

@@ -35,8 +35,18 @@ function underPrefix(path: string, prefix: string): boolean {
   return path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`) || path.startsWith(`${prefix}#`);
 }
 
+/**
+ * A root-relative path that stays on this host. `//evil.example/x` and `/\\evil.example`
+ * are read by browsers as addresses of another host: their leading slashes collapse to
+ * one. (Behind a prefix they cannot start a path anyway.)
+ */
+export function onThisHost(path: string): string {
+  return /^\/[/\\]/.test(path) ? `/${path.replace(/^[/\\]+/, '')}` : path;
+}
+
 function intoPrefix(rootAbsolute: string, prefix: string): string {
-  if (prefix === '' || underPrefix(rootAbsolute, prefix)) return rootAbsolute;
+  if (prefix === '') return onThisHost(rootAbsolute);
+  if (underPrefix(rootAbsolute, prefix)) return rootAbsolute;
   return prefix + rootAbsolute;
 }
 
@@ -64,7 +74,9 @@ export function rewriteLocation(location: string, context: RewriteContext): stri
     if (context.prefix !== '' && underPrefix(path, context.prefix)) return location;
     return intoPrefix(path, context.prefix);
   }
-  if (location.startsWith('/')) return intoPrefix(location, context.prefix);
+  // A root-absolute Location from the app itself is left as the app wrote it in subdomain
+  // mode (`//x` from the app is the app's own choice); only rewritten ones are made safe.
+  if (location.startsWith('/')) return context.prefix === '' ? location : intoPrefix(location, context.prefix);
   if (OTHER_SCHEME.test(location)) return location;
   return location;
 }
@@ -75,7 +87,8 @@ export function rewriteLocation(location: string, context: RewriteContext): stri
  * own pages. Everything else in the header is kept byte for byte.
  */
 export function scopeSetCookie(header: string, prefix: string): string {
-  if (prefix === '') return header;
+  // `__Host-` cookies must say `Path=/` or browsers drop them: they stay site-wide.
+  if (prefix === '' || header.trimStart().startsWith('__Host-')) return header;
   const parts = header.split(';');
   for (let i = 1; i < parts.length; i += 1) {
     const part = parts[i] ?? '';
