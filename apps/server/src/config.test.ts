@@ -8,6 +8,8 @@ describe('parseConfig', () => {
       publicUrl: undefined,
       runtime: 'auto',
       dockerHost: undefined,
+      k8sNamespace: undefined,
+      k8sDial: 'auto',
       adminToken: undefined,
       localPorts: { first: 20000, last: 29999 },
       localBind: '127.0.0.1',
@@ -35,6 +37,7 @@ describe('parseConfig', () => {
     ['no proxy idle timeout', { PORTHOLE_PROXY_IDLE_TIMEOUT_MS: '0' }, { proxyIdleTimeoutMs: 0 }],
     ['blank values count as unset', { PORTHOLE_PORT: '  ' }, { port: 8080 }],
     ['the docker runtime', { PORTHOLE_RUNTIME: 'docker' }, { runtime: 'docker' }],
+    ['the kubernetes runtime, a namespace and a dial mode', { PORTHOLE_RUNTIME: 'kubernetes', PORTHOLE_K8S_NAMESPACE: 'sandboxes', PORTHOLE_K8S_DIAL: 'apiserver' }, { runtime: 'kubernetes', k8sNamespace: 'sandboxes', k8sDial: 'apiserver' }],
     ['a preview domain, lower-cased, final dot dropped', { PORTHOLE_PREVIEW_DOMAIN: 'Preview.Example.com.' }, { previewDomain: 'preview.example.com' }],
     ['localhost as the preview domain (browsers resolve *.localhost themselves)', { PORTHOLE_PREVIEW_DOMAIN: 'localhost' }, { previewDomain: 'localhost' }],
     ['session and link lifetimes', { PORTHOLE_SESSION_TTL_MS: '3600000', PORTHOLE_LINK_TTL_MS: '60000' }, { sessionTtlMs: 3600000, linkTtlMs: 60000 }],
@@ -65,6 +68,8 @@ describe('parseConfig', () => {
     ['a preview domain with a path', { PORTHOLE_PREVIEW_DOMAIN: 'preview.example.com/x' }, 'PORTHOLE_PREVIEW_DOMAIN'],
     ['a wildcard preview domain', { PORTHOLE_PREVIEW_DOMAIN: '*.preview.example.com' }, 'PORTHOLE_PREVIEW_DOMAIN'],
     ['a session shorter than a minute', { PORTHOLE_SESSION_TTL_MS: '1000' }, 'PORTHOLE_SESSION_TTL_MS'],
+    ['a namespace that is not a DNS label', { PORTHOLE_K8S_NAMESPACE: 'Sand_Boxes' }, 'PORTHOLE_K8S_NAMESPACE'],
+    ['an unknown dial mode', { PORTHOLE_K8S_DIAL: 'tunnel' }, 'PORTHOLE_K8S_DIAL'],
     ['an unknown log level', { PORTHOLE_LOG_LEVEL: 'loud' }, 'PORTHOLE_LOG_LEVEL'],
   ])('refuses %s, naming %s', (_description, env, variable) => {
     let thrown: unknown;

@@ -14,6 +14,10 @@ export interface PortholeConfig {
   readonly publicUrl: string | undefined;
   readonly runtime: RuntimeChoice;
   readonly dockerHost: string | undefined;
+  /** PORTHOLE_K8S_NAMESPACE; undefined: the service account's, else the kubeconfig context's. */
+  readonly k8sNamespace: string | undefined;
+  /** PORTHOLE_K8S_DIAL; auto: direct inside the cluster, apiserver from outside. */
+  readonly k8sDial: 'auto' | 'direct' | 'apiserver';
   readonly adminToken: string | undefined;
   readonly localPorts: { readonly first: number; readonly last: number };
   readonly localBind: string;
@@ -116,6 +120,16 @@ function adminToken(env: Env, name: string): string | undefined {
   return raw;
 }
 
+function k8sNamespace(env: Env, name: string): string | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  // A Kubernetes namespace is a DNS label.
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(raw)) {
+    throw new ConfigError(name, `must be a Kubernetes namespace name (lowercase letters, digits and -, at most 63); got "${raw}".`);
+  }
+  return raw;
+}
+
 function previewDomain(env: Env, name: string): string | undefined {
   const raw = read(env, name);
   if (raw === undefined) return undefined;
@@ -137,6 +151,8 @@ export function parseConfig(env: Env): PortholeConfig {
     publicUrl: publicUrl(env, 'PORTHOLE_PUBLIC_URL'),
     runtime: oneOf(env, 'PORTHOLE_RUNTIME', ['auto', 'docker', 'kubernetes'] as const, 'auto'),
     dockerHost: read(env, 'DOCKER_HOST'),
+    k8sNamespace: k8sNamespace(env, 'PORTHOLE_K8S_NAMESPACE'),
+    k8sDial: oneOf(env, 'PORTHOLE_K8S_DIAL', ['auto', 'direct', 'apiserver'] as const, 'auto'),
     adminToken: adminToken(env, 'PORTHOLE_ADMIN_TOKEN'),
     localPorts: portRange(env, 'PORTHOLE_LOCAL_PORTS'),
     localBind: listenAddress(env, 'PORTHOLE_LOCAL_BIND', '127.0.0.1', false),

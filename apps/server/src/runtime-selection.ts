@@ -1,4 +1,5 @@
 import { DockerContainerRuntime, dockerFromEnvironment, hostNetworkAddressFor, probeDocker } from '@porthole/adapters-docker';
+import { KubernetesContainerRuntime, kubernetesFromEnvironment } from '@porthole/adapters-k8s';
 import type { ContainerRuntime } from '@porthole/core';
 import type { Logger } from 'pino';
 import type { PortholeConfig } from './config';
@@ -11,15 +12,18 @@ export class StartupError extends Error {
 const HOW_TO_POINT_AT_DOCKER =
   'Start a Docker engine, or point Porthole at one with DOCKER_HOST (for example DOCKER_HOST=unix:///var/run/docker.sock or tcp://127.0.0.1:2375).';
 
+type Env = Readonly<Record<string, string | undefined>>;
+
 /**
- * `auto` takes Docker when an engine answers at DOCKER_HOST or the default socket.
- * Kubernetes is a runtime of its own package, not part of this build yet.
+ * `kubernetes` uses the cluster of KUBECONFIG (or ~/.kube/config, or the pod's service
+ * account). `auto` takes Docker when an engine answers at DOCKER_HOST or the default
+ * socket, else Kubernetes when Porthole runs in a cluster or KUBECONFIG is set.
  */
-export async function selectRuntime(config: PortholeConfig, logger: Logger): Promise<ContainerRuntime> {
-  if (config.runtime === 'kubernetes') {
-    throw new StartupError(
-      'PORTHOLE_RUNTIME=kubernetes: the Kubernetes runtime is not available in this version of Porthole; use docker or auto.',
-    );
+export async function selectRuntime(config: PortholeConfig, logger: Logger, env: Env = process.env): Promise<ContainerRuntime> {
+  if (config.runtime === 'kubernetes') return kubernetesRuntime(config, logger, env);
+  if (config.runtime === 'auto' && config.dockerHost === undefined && (env['KUBERNETES_SERVICE_HOST'] !== undefined || env['KUBECONFIG'] !== undefined)) {
+    const docker = dockerFromEnvironment(undefined);
+    if (!(await probeDocker(docker))) return kubernetesRuntime(config, logger, env);
   }
   let docker;
   let hostNetworkAddress;
@@ -39,4 +43,27 @@ export async function selectRuntime(config: PortholeConfig, logger: Logger): Pro
     hostNetworkAddress,
     log: ({ msg, level, error, ...rest }) => logger[level]({ ...rest, ...(error !== undefined ? { err: error } : {}) }, msg),
   });
+}
+
+async function kubernetesRuntime(config: PortholeConfig, logger: Logger, env: Env): Promise<ContainerRuntime> {
+  let found;
+  try {
+    found = kubernetesFromEnvironment(env);
+  } catch (error) {
+    throw new StartupError(`No Kubernetes configuration: ${error instanceof Error ? error.message : String(error)}. Set KUBECONFIG, or run Porthole in a pod with a service account.`);
+  }
+  const namespace = config.k8sNamespace ?? found.namespace;
+  const dialMode = config.k8sDial === 'auto' ? found.dialMode : config.k8sDial;
+  const runtime = new KubernetesContainerRuntime(found.kubeConfig, {
+    namespace,
+    dialMode,
+    log: ({ msg, level, error, ...rest }) => logger[level]({ ...rest, ...(error !== undefined ? { err: error } : {}) }, msg),
+  });
+  try {
+    await runtime.ping();
+  } catch (error) {
+    throw new StartupError(`The Kubernetes API does not answer: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  logger.info({ runtime: 'kubernetes', namespace, dialMode, inCluster: found.inCluster }, 'using Kubernetes');
+  return runtime;
 }

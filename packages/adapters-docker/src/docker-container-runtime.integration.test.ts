@@ -1,7 +1,6 @@
-import { RuntimeFailure, type RuntimeContainer } from '@porthole/core';
+import type { RuntimeContainer } from '@porthole/core';
 import Dockerode from 'dockerode';
 import { randomBytes } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import {
   createdContainer,
   describeDocker,
@@ -9,39 +8,10 @@ import {
   startFixtureContainer,
   type FixtureContainer,
 } from '../../../test/support/docker';
+import { echo, failureOf } from '../../../test/support/runtime-checks';
 import { TIMEOUTS } from '../../../test/support/timeouts';
 import { DockerContainerRuntime } from './docker-container-runtime';
 import { dockerFromEnvironment } from './docker-environment';
-
-/** Sends `payload` through an echo connection and resolves with everything that came back. */
-function echo(socket: Duplex, payload: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      received += chunk.length;
-      if (received >= payload.length) {
-        socket.destroy();
-        resolve(Buffer.concat(chunks));
-      }
-    });
-    socket.on('error', reject);
-    socket.write(payload);
-  });
-}
-
-/** The RuntimeFailure a promise rejects with (fails the test if it resolves or throws anything else). */
-async function failureOf(promise: Promise<unknown>): Promise<RuntimeFailure> {
-  try {
-    const value = await promise;
-    (value as Duplex | undefined)?.destroy?.();
-  } catch (error) {
-    expect(error).toBeInstanceOf(RuntimeFailure);
-    return error as RuntimeFailure;
-  }
-  throw new Error('expected a RuntimeFailure, but it resolved');
-}
 
 describeDocker('DockerContainerRuntime on a real engine', () => {
   const runtime = new DockerContainerRuntime(dockerFromEnvironment());

@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { DialMode } from './pod-dialer';
+
+const SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+export interface KubernetesEnvironment {
+  readonly kubeConfig: KubeConfig;
+  readonly namespace: string;
+  /** Running in a pod of the cluster (the service account's credentials). */
+  readonly inCluster: boolean;
+  readonly dialMode: DialMode;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * What kubectl would use: KUBECONFIG or ~/.kube/config, or the pod's service account
+ * inside a cluster. The namespace is PORTHOLE_K8S_NAMESPACE, else the service account's
+ * own, else the kubeconfig context's, else `default`. Dialing is direct to pod IPs inside
+ * the cluster and through the API server from outside, unless PORTHOLE_K8S_DIAL says.
+ */
+export function kubernetesFromEnvironment(env: Env = process.env, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): KubernetesEnvironment {
+  const kubeConfig = new KubeConfig();
+  const inCluster = env['KUBERNETES_SERVICE_HOST'] !== undefined && env['KUBECONFIG'] === undefined;
+  if (inCluster) kubeConfig.loadFromCluster();
+  else kubeConfig.loadFromDefault();
+  const namespace =
+    env['PORTHOLE_K8S_NAMESPACE'] ??
+    (inCluster ? readOptional(readFile, SERVICE_ACCOUNT_NAMESPACE) : undefined) ??
+    kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ??
+    'default';
+  const requested = env['PORTHOLE_K8S_DIAL'];
+  const dialMode: DialMode = requested === 'direct' || requested === 'apiserver' ? requested : inCluster ? 'direct' : 'apiserver';
+  return { kubeConfig, namespace, inCluster, dialMode };
+}
+
+function readOptional(readFile: (path: string) => string, path: string): string | undefined {
+  try {
+    return readFile(path).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
