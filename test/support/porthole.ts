@@ -25,9 +25,10 @@ export async function startTestPorthole(
   env: Record<string, string> = {},
   options: Partial<StartOptions> = {},
 ): Promise<TestPorthole> {
-  const config = parseConfig({ ...process.env, PORTHOLE_PORT: '0', PORTHOLE_ADMIN_TOKEN: E2E_TOKEN, ...env });
+  const fullEnv = { ...process.env, PORTHOLE_PORT: '0', PORTHOLE_ADMIN_TOKEN: E2E_TOKEN, ...env };
+  const config = parseConfig(fullEnv);
   const logger = createLogger((process.env['PORTHOLE_TEST_LOG_LEVEL'] ?? 'silent') as LogLevel);
-  const running = await startPorthole(config, { logger, ...options });
+  const running = await startPorthole(config, { logger, env: fullEnv, ...options });
   const api = async (method: string, path: string, body?: unknown, token: string | null = E2E_TOKEN) => {
     const headers: Record<string, string> = {};
     if (token !== null) headers['authorization'] = `Bearer ${token}`;

@@ -27,6 +27,8 @@ export interface StartOptions {
   readonly logger: Logger;
   /** Overrides runtime selection (tests, embedding). */
   readonly runtime?: ContainerRuntime;
+  /** Where runtime selection reads KUBECONFIG and friends; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 function hostForUrl(address: AddressInfo): string {
@@ -37,7 +39,7 @@ function hostForUrl(address: AddressInfo): string {
 /** Builds everything, listens, and starts following container lifecycles. */
 export async function startPorthole(config: PortholeConfig, options: StartOptions): Promise<RunningPorthole> {
   const { logger } = options;
-  const runtime = options.runtime ?? (await selectRuntime(config, logger));
+  const runtime = options.runtime ?? (await selectRuntime(config, logger, options.env));
   const adminTokenGenerated = config.adminToken === undefined;
   const adminToken = config.adminToken ?? generateAdminToken();
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { delimiter } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { DialMode } from './pod-dialer';
 
@@ -22,9 +23,24 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 export function kubernetesFromEnvironment(env: Env = process.env, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): KubernetesEnvironment {
   const kubeConfig = new KubeConfig();
-  const inCluster = env['KUBERNETES_SERVICE_HOST'] !== undefined && env['KUBECONFIG'] === undefined;
-  if (inCluster) kubeConfig.loadFromCluster();
-  else kubeConfig.loadFromDefault();
+  const files = (env['KUBECONFIG'] ?? '').split(delimiter).filter((file) => file !== '');
+  const inCluster = env['KUBERNETES_SERVICE_HOST'] !== undefined && files.length === 0;
+  if (inCluster) {
+    kubeConfig.loadFromCluster();
+  } else if (files.length > 0) {
+    // As kubectl: every file of the list, the first one's current context.
+    files.forEach((file, index) => {
+      if (index === 0) {
+        kubeConfig.loadFromFile(file);
+        return;
+      }
+      const more = new KubeConfig();
+      more.loadFromFile(file);
+      kubeConfig.mergeConfig(more);
+    });
+  } else {
+    kubeConfig.loadFromDefault();
+  }
   const namespace =
     env['PORTHOLE_K8S_NAMESPACE'] ??
     (inCluster ? readOptional(readFile, SERVICE_ACCOUNT_NAMESPACE) : undefined) ??

@@ -122,6 +122,9 @@ export async function dialThroughApiServer(portForward: PortForward, options: Ap
  * WebSocket too: the v4 protocol has no half-close.
  */
 class PortForwardStream extends Duplex {
+  private idleTimer: NodeJS.Timeout | undefined;
+  private idleMs = 0;
+
   constructor(
     private readonly toPod: PassThrough,
     private readonly fromPod: PassThrough,
@@ -129,9 +132,42 @@ class PortForwardStream extends Duplex {
   ) {
     super();
     fromPod.on('data', (chunk: Buffer) => {
+      this.idleTimer?.refresh();
       if (!this.push(chunk)) fromPod.pause();
     });
     fromPod.once('end', () => this.push(null));
+  }
+
+  // What Node's HTTP client and agent call on a socket (keep-alive pooling, idle sockets),
+  // so that the stream can stand in for one. The idle timeout counts traffic both ways.
+  setTimeout(ms: number, callback?: () => void): this {
+    if (callback !== undefined) this.once('timeout', callback);
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    this.idleMs = ms;
+    if (ms > 0) this.idleTimer = setTimeout(() => this.emit('timeout'), ms).unref();
+    return this;
+  }
+
+  setNoDelay(): this {
+    return this;
+  }
+
+  setKeepAlive(): this {
+    return this;
+  }
+
+  ref(): this {
+    return this;
+  }
+
+  unref(): this {
+    return this;
+  }
+
+  /** The idle timeout last set (0: none). */
+  get timeout(): number {
+    return this.idleMs;
   }
 
   override _read(): void {
@@ -139,6 +175,7 @@ class PortForwardStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.idleTimer?.refresh();
     this.toPod.write(chunk, callback);
   }
 
@@ -148,6 +185,7 @@ class PortForwardStream extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.idleTimer);
     this.ws.close();
     this.toPod.destroy();
     this.fromPod.destroy();
