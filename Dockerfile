@@ -1,0 +1,57 @@
+# Porthole's server as an image: docker build -t porthole .
+#
+# Two stages. The first installs the whole workspace (dev dependencies included: tsc),
+# compiles it and cuts out a production-only tree of apps/server; the second is a clean
+# node:20-bookworm-slim with nothing but that tree, run as the unprivileged `node` user.
+# No registry here? scripts/build-node-base-image.sh makes a local node:20-bookworm-slim;
+# build with `docker build --network host` when containers have no way out (see README).
+
+# ---- build ----------------------------------------------------------------------------
+FROM node:20-bookworm-slim AS build
+# The pnpm of package.json's packageManager: another version would rewrite the lockfile
+# or, under pnpm 10's manage-package-manager-versions, go and download that one.
+RUN npm install --global pnpm@10.34.9 && npm cache clean --force
+WORKDIR /src
+# Dependencies first, from the lockfile alone, so this layer (the slow one: every package
+# downloaded) is reused until pnpm-lock.yaml changes, whatever happens to the sources.
+COPY pnpm-lock.yaml pnpm-workspace.yaml ./
+RUN pnpm fetch
+# Then the sources (.dockerignore keeps node_modules, dist, tests, .git out) and an offline
+# install from the store just filled: --frozen-lockfile fails the build rather than
+# resolve anything the lockfile does not say.
+COPY . .
+RUN pnpm install --frozen-lockfile --offline
+# Compile apps/server and the packages it references (tsconfig project references);
+# the CLI and the tests are not part of the image.
+RUN pnpm exec tsc -b apps/server
+# A self-contained copy of apps/server with production dependencies only: its dist, a
+# node_modules of real directories (no links back into /src), and the workspace packages
+# it depends on copied in as they would be published ("files": ["dist"]: the dist just
+# compiled). pnpm 10 deploys from the shared lockfile (exactly the locked versions, from
+# the store, offline) only with inject-workspace-packages on; set here for this command
+# alone, since the workspace itself links its packages. (--legacy would work too, but
+# resolves afresh.) Sources, declaration files, source maps and build info are not needed
+# to run: dropped.
+RUN pnpm --filter @porthole/server deploy --prod --offline --config.inject-workspace-packages=true /out \
+ && rm -rf /out/src /out/tsconfig.json \
+ && find /out \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' -o -name '*.tsbuildinfo' \) -type f -exec rm -f {} +
+
+# ---- runtime --------------------------------------------------------------------------
+FROM node:20-bookworm-slim
+# Inside a container Porthole listens on every interface of the container (its default,
+# 127.0.0.1, would be reachable from inside the container only). Host ports (local_port)
+# stay on loopback (PORTHOLE_LOCAL_BIND), which is of use with --network host only.
+ENV NODE_ENV=production PORTHOLE_HOST=0.0.0.0 PORTHOLE_PORT=8080
+WORKDIR /app
+# Owned by root and not writable by `node`: the process cannot change its own code, and
+# the tree works on a read-only root filesystem (Porthole writes no files).
+COPY --from=build /out /app
+USER node
+EXPOSE 8080
+# Liveness through Porthole's own /healthz (no credential needed). Cheap: one short node
+# process every 30 s. Kubernetes ignores this and uses the probes of deploy/kubernetes.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORTHOLE_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# node as PID 1 directly (no npm, no shell): it gets SIGTERM from `docker stop` and
+# Porthole closes its tunnels and exits within 5 s.
+CMD ["node", "dist/main.js"]
