@@ -80,6 +80,20 @@ describe.each([
     expect(result.json.error.code).toBe(code);
   });
 
+  it('answers 503 naming the RBAC permission Porthole lacks', async () => {
+    const name = fresh('web');
+    pod(name);
+    api.forbid('get', 'pods');
+    try {
+      const result = await create(name, http.address.port);
+      expect(result.status).toBe(503);
+      expect(result.json.error.code).toBe('runtime_unavailable');
+      expect(result.json.error.message).toMatch(/RBAC permission "get pods in namespace porthole-test"/);
+    } finally {
+      api.allow('get', 'pods');
+    }
+  });
+
   it('answers 404 for a pod that does not exist', async () => {
     expect((await create('no-such-pod', 80)).status).toBe(404);
   });

@@ -50,7 +50,8 @@ async function kubernetesRuntime(config: PortholeConfig, logger: Logger, env: En
   try {
     found = kubernetesFromEnvironment(env);
   } catch (error) {
-    throw new StartupError(`No Kubernetes configuration: ${error instanceof Error ? error.message : String(error)}. Set KUBECONFIG, or run Porthole in a pod with a service account.`);
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').trim();
+    throw new StartupError(`No usable Kubernetes configuration: ${reason}. Set KUBECONFIG, or run Porthole in a pod with a service account.`);
   }
   const namespace = config.k8sNamespace ?? found.namespace;
   const dialMode = config.k8sDial === 'auto' ? found.dialMode : config.k8sDial;
@@ -62,7 +63,7 @@ async function kubernetesRuntime(config: PortholeConfig, logger: Logger, env: En
   try {
     await runtime.ping();
   } catch (error) {
-    throw new StartupError(`The Kubernetes API does not answer: ${error instanceof Error ? error.message : String(error)}`);
+    throw new StartupError(`Kubernetes cannot be used: ${error instanceof Error ? error.message : String(error)}`);
   }
   logger.info({ runtime: 'kubernetes', namespace, dialMode, inCluster: found.inCluster }, 'using Kubernetes');
   return runtime;

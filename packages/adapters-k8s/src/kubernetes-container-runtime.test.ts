@@ -157,7 +157,7 @@ describe('failures of the API', () => {
     api.forbid('get', 'pods');
     const failure = await failureOf(runtime().find('web'));
     expect(failure.reason).toBe('unavailable');
-    expect(failure.message).toMatch(/needs "get pods in namespace porthole-test"/);
+    expect(failure.message).toMatch(/needs the RBAC permission "get pods in namespace porthole-test"/);
   });
 
   it('answers "unavailable" when the API cannot be reached', async () => {
@@ -203,6 +203,25 @@ describe('port-forwards the API refuses', () => {
     api.forbid('create', 'pods/portforward');
     const failure = await failureOf(subject.dial({ containerId: 'web', incarnation: found?.incarnation ?? '', port: echoPort }));
     expect(failure.reason).toBe('unavailable');
-    expect(failure.message).toMatch(/needs "create" and "get" on pods\/portforward/);
+    expect(failure.message).toMatch(/needs the RBAC permissions "create" and "get" on pods\/portforward/);
+  });
+});
+
+describe('readiness', () => {
+  it('fails while the watch is refused, naming the permission, and recovers once it is granted', async () => {
+    const subject = runtime();
+    api.forbid('watch', 'pods');
+    const stop = subject.watch(() => undefined);
+    try {
+      await waitFor('the refusal', () => (api.requests.some((r) => r.verb === 'watch') ? true : undefined));
+      await new Promise((r) => setTimeout(r, 100));
+      const failure = await failureOf(subject.ping());
+      expect(failure.message).toMatch(/needs the RBAC permission "watch pods in namespace porthole-test"/);
+      api.allow('watch', 'pods');
+      await waitFor('an open watch', () => (api.openWatches > 0 ? true : undefined), 8000);
+      await expect(subject.ping()).resolves.toBeUndefined();
+    } finally {
+      stop();
+    }
   });
 });

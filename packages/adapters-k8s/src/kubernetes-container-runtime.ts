@@ -36,6 +36,7 @@ export const KUBERNETES_PERMISSIONS = [
 export class KubernetesContainerRuntime implements ContainerRuntime {
   private readonly options: ResolvedKubernetesRuntimeOptions;
   private readonly api: CoreV1Api;
+  private readonly watches = new Set<PodWatch>();
 
   constructor(
     private readonly kubeConfig: KubeConfig,
@@ -83,14 +84,20 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
 
   watch(listener: (event: LifecycleEvent) => void): Unsubscribe {
     const watch = new PodWatch(this.api, new Watch(this.kubeConfig), listener, this.options);
+    this.watches.add(watch);
     watch.start();
-    return () => watch.stop();
+    return () => {
+      this.watches.delete(watch);
+      watch.stop();
+    };
   }
 
+  /** The API answers, and no watch is failing (else ended pods would go unnoticed). */
   async ping(): Promise<void> {
     await this.call('list pods', `listing pods in ${this.options.namespace}`, () =>
       this.api.listNamespacedPod({ namespace: this.options.namespace, limit: 1 }),
     );
+    for (const watch of this.watches) if (watch.failure !== undefined) throw watch.failure;
   }
 
   /**

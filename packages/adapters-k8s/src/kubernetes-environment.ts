@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { delimiter } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { DialMode } from './pod-dialer';
 
@@ -38,17 +39,27 @@ export function kubernetesFromEnvironment(env: Env = process.env, readFile: (pat
       more.loadFromFile(file);
       kubeConfig.mergeConfig(more);
     });
-  } else {
+  } else if (existsSync(defaultKubeconfig())) {
     kubeConfig.loadFromDefault();
+  } else {
+    // client-node would fall back to http://localhost:8080 and fail later, obscurely.
+    throw new Error(`no Kubernetes configuration found: KUBECONFIG is not set, ${defaultKubeconfig()} does not exist, and this is not a pod of a cluster`);
+  }
+  if (kubeConfig.getCurrentCluster() === null) {
+    throw new Error(`the Kubernetes configuration has no current cluster (${files.join(delimiter) || defaultKubeconfig()})`);
   }
   const namespace =
-    env['PORTHOLE_K8S_NAMESPACE'] ??
+    (env['PORTHOLE_K8S_NAMESPACE'] || undefined) ??
     (inCluster ? readOptional(readFile, SERVICE_ACCOUNT_NAMESPACE) : undefined) ??
     kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ??
     'default';
   const requested = env['PORTHOLE_K8S_DIAL'];
   const dialMode: DialMode = requested === 'direct' || requested === 'apiserver' ? requested : inCluster ? 'direct' : 'apiserver';
   return { kubeConfig, namespace, inCluster, dialMode };
+}
+
+function defaultKubeconfig(): string {
+  return join(homedir(), '.kube', 'config');
 }
 
 function readOptional(readFile: (path: string) => string, path: string): string | undefined {

@@ -10,9 +10,9 @@ describe('classifyApiError', () => {
   });
 
   it.each([
-    ['forbidden (RBAC), naming the permission', status(403, 'pods is forbidden: User "system:serviceaccount:p:porthole" cannot list resource "pods"'), /needs "list pods" \(pods is forbidden: User "system:serviceaccount:p:porthole"/],
+    ['forbidden (RBAC), naming the permission', status(403, 'pods is forbidden: User "system:serviceaccount:p:porthole" cannot list resource "pods"'), /needs the RBAC permission "list pods" \(pods is forbidden: User "system:serviceaccount:p:porthole"/],
     ['a server error', status(500, 'etcd is down'), /answered 500 while listing pods: etcd is down/],
-    ['the watch reporting a status', Object.assign(new Error('Forbidden'), { statusCode: 403 }), /needs "list pods"/],
+    ['the watch reporting a status', Object.assign(new Error('Forbidden'), { statusCode: 403 }), /needs the RBAC permission "list pods"/],
     ['a network error', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), { code: 'ECONNREFUSED' }), /cannot be reached while listing pods: connect ECONNREFUSED/],
   ])('makes %s "unavailable"', (_name, error, message) => {
     const outcome = classifyApiError(error, 'listing pods', 'list pods');

@@ -40,7 +40,7 @@ export function classifyApiError(error: unknown, doing: string, permission: stri
       kind: 'failure',
       failure: new RuntimeFailure(
         'unavailable',
-        `the Kubernetes API refused ${doing}: Porthole's service account needs "${permission}" (${describeApiError(error)})`,
+        `the Kubernetes API refused ${doing}: Porthole needs the RBAC permission "${permission}" (${describeApiError(error)})`,
         { cause: error },
       ),
     };

@@ -83,7 +83,7 @@ export async function dialThroughApiServer(portForward: PortForward, options: Ap
     const text = typeof message === 'string' ? message : String(error);
     const status = Number(/Unexpected server response: (\d{3})/.exec(text)?.[1]);
     if (status === 404) throw new RuntimeFailure('gone', `pod ${namespace}/${pod} no longer exists`, { cause: error });
-    const detail = status === 403 ? `Porthole's service account needs "create" and "get" on pods/portforward in namespace ${namespace}` : text;
+    const detail = status === 403 ? `Porthole needs the RBAC permissions "create" and "get" on pods/portforward in namespace ${namespace}` : text;
     throw new RuntimeFailure('unavailable', `the Kubernetes API refused a port-forward to ${namespace}/${pod}: ${detail}`, { cause: error });
   }
 

@@ -1,7 +1,8 @@
 import type { LifecycleEvent } from '@porthole/core';
 import type { CoreV1Api, V1Pod, Watch } from '@kubernetes/client-node';
 import { canonicalIdOf, isTerminated } from './pod-container';
-import { describeApiError } from './kubernetes-errors';
+import { classifyApiError, describeApiError } from './kubernetes-errors';
+import type { RuntimeFailure } from '@porthole/core';
 import type { ResolvedKubernetesRuntimeOptions } from './kubernetes-runtime-options';
 
 /** A watch event's object: a pod, or a Status for ERROR events. */
@@ -28,6 +29,11 @@ export class PodWatch {
   private delayMs: number;
   private started = false;
   private stopped = false;
+  /**
+   * Why the watch is not open, while it is failing (RBAC, an unreachable API): readiness
+   * reports it, since pods that end meanwhile are only noticed once it is back.
+   */
+  failure: RuntimeFailure | undefined;
   /** Pods already announced as stopped (by uid): MODIFIED events of a terminating pod repeat. */
   private readonly announced = new Set<string>();
 
@@ -77,6 +83,7 @@ export class PodWatch {
       }
       if (ended) return;
       this.abort = abort;
+      this.failure = undefined;
       if (this.started) {
         this.options.log({ level: 'info', msg: 'watching pods again' });
         this.listener({ type: 'resumed' });
@@ -120,11 +127,14 @@ export class PodWatch {
     if (Date.now() - openedAt >= HEALTHY_MS) this.delayMs = this.options.reconnectMinMs;
     const retryInMs = this.delayMs;
     this.delayMs = Math.min(this.delayMs * 2, this.options.reconnectMaxMs);
-    this.options.log(
-      error === undefined
-        ? { level: 'debug', msg: 'pod watch ended; watching again', retryInMs }
-        : { level: 'warn', msg: `pod watch failed: ${describeApiError(error)}`, retryInMs, error },
-    );
+    if (error === undefined) {
+      this.options.log({ level: 'debug', msg: 'pod watch ended; watching again', retryInMs });
+    } else {
+      const outcome = classifyApiError(error, `watching pods in ${this.options.namespace}`, `watch pods in namespace ${this.options.namespace}`);
+      const message = outcome.kind === 'failure' ? outcome.failure.message : describeApiError(error);
+      if (outcome.kind === 'failure') this.failure = outcome.failure;
+      this.options.log({ level: 'warn', msg: `pod watch failed: ${message}`, retryInMs });
+    }
     this.timer = setTimeout(() => void this.open(), retryInMs);
   }
 }

@@ -82,10 +82,16 @@ export const DomainErrors = {
       [],
       { cause },
     ),
+  /**
+   * The runtime adapter's own account (a RuntimeFailure's message) is passed on: it says
+   * what an operator must fix, such as the permission a Kubernetes Role lacks.
+   */
   runtimeUnavailable: (cause?: unknown) =>
     new DomainError(
       'runtime_unavailable',
-      'The container runtime cannot be reached right now; try again shortly.',
+      cause instanceof Error && cause.name === 'RuntimeFailure'
+        ? `The container runtime cannot be used right now: ${cause.message}.`
+        : 'The container runtime cannot be reached right now; try again shortly.',
       [],
       { cause },
     ),
