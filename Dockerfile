@@ -15,12 +15,15 @@ WORKDIR /src
 # Dependencies first, from the lockfile alone, so this layer (the slow one: every package
 # downloaded) is reused until pnpm-lock.yaml changes, whatever happens to the sources.
 COPY pnpm-lock.yaml pnpm-workspace.yaml ./
-RUN pnpm fetch
+# --ignore-scripts: fetching only downloads; what needs building is built at install.
+RUN pnpm fetch --ignore-scripts
 # Then the sources (.dockerignore keeps node_modules, dist, tests, .git out) and an offline
 # install from the store just filled: --frozen-lockfile fails the build rather than
 # resolve anything the lockfile does not say.
 COPY . .
-RUN pnpm install --frozen-lockfile --offline
+# Only what the server needs (the `...` takes its workspace dependencies too): the other
+# packages' dependencies (Chromium's driver, the SQLite store's native build) stay out.
+RUN pnpm install --frozen-lockfile --offline --filter @porthole/server...
 # Compile apps/server and the packages it references (tsconfig project references);
 # the CLI and the tests are not part of the image.
 RUN pnpm exec tsc -b apps/server

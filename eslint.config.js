@@ -68,7 +68,23 @@ module.exports = tseslint.config(
     files: ['packages/adapters-docker/src/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        patterns: [deepCoreImports, ...otherPackages('http-api', 'server', 'adapters-k8s')],
+        patterns: [deepCoreImports, ...otherPackages('http-api', 'server', 'adapters-k8s', 'adapters-sqlite')],
+      }],
+    },
+  },
+  {
+    files: ['packages/adapters-k8s/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [deepCoreImports, ...otherPackages('http-api', 'server', 'adapters-docker', 'adapters-sqlite')],
+      }],
+    },
+  },
+  {
+    files: ['packages/adapters-sqlite/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [deepCoreImports, ...otherPackages('http-api', 'server', 'adapters-docker', 'adapters-k8s')],
       }],
     },
   },
@@ -77,7 +93,7 @@ module.exports = tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ name: 'dockerode', message: 'http-api never talks to a runtime directly: ask the core.' }],
-        patterns: [deepCoreImports, ...otherPackages('adapters-docker', 'adapters-k8s', 'server')],
+        patterns: [deepCoreImports, ...otherPackages('adapters-docker', 'adapters-k8s', 'adapters-sqlite', 'server')],
       }],
     },
   },

@@ -1,0 +1,2 @@
+export { SqliteForwardStore } from './sqlite-forward-store';
+export { MIGRATIONS, migrate } from './migrations';
