@@ -35,4 +35,12 @@ describe('parsePortNumber', () => {
     expect(error.details).toEqual([{ field: 'local_port', message: error.message }]);
     expect(error.message).toMatch(/^local_port .*1 to 65535/);
   });
+
+  it.each([
+    ['a string, quoted', '8080', 'got "8080".'],
+    ['1e400, which JSON.parse makes Infinity', JSON.parse('1e400') as number, 'got Infinity.'],
+    ['null', null, 'got null.'],
+  ])('says what it got: %s', (_name, value, ending) => {
+    expect(() => parsePortNumber(value, 'container_port')).toThrow(ending);
+  });
 });

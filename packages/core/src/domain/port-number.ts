@@ -13,6 +13,14 @@ export function isPortNumber(value: unknown): value is PortNumber {
 }
 
 /**
+ * The value as the client sent it, for the message. JSON.stringify would say `null` for
+ * the Infinity that JSON.parse makes of 1e400, and for NaN.
+ */
+function describeValue(value: unknown): string {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : JSON.stringify(value);
+}
+
+/**
  * Accepts only a JSON integer in range. No coercion: the string "8080" is refused, because
  * a client that sends strings has a bug we should tell it about, not paper over.
  */
@@ -23,7 +31,7 @@ export function parsePortNumber(value: unknown, field: string): PortNumber {
   if (!isPortNumber(value)) {
     throw DomainErrors.invalidPort(
       field,
-      `${field} must be an integer from 1 to 65535; got ${JSON.stringify(value)}.`,
+      `${field} must be an integer from 1 to 65535; got ${describeValue(value)}.`,
     );
   }
   return value;
