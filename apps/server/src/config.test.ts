@@ -11,6 +11,7 @@ describe('parseConfig', () => {
       k8sNamespace: undefined,
       k8sDial: 'auto',
       adminToken: undefined,
+      tokens: [],
       localPorts: { first: 20000, last: 29999 },
       localBind: '127.0.0.1',
       maxForwardsPerContainer: 10,
@@ -81,5 +82,29 @@ describe('parseConfig', () => {
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as ConfigError).variable).toBe(variable);
     expect((thrown as ConfigError).message).toMatch(new RegExp(`^${variable}: `));
+  });
+});
+
+describe('PORTHOLE_TOKENS_FILE', () => {
+  const files: Record<string, string> = {
+    '/etc/porthole/tokens.json': JSON.stringify({ tokens: [{ user: 'alice', role: 'user', token: 'alice-token-0123456789' }] }),
+    '/etc/porthole/broken.json': JSON.stringify({ tokens: [{ user: 'alice', role: 'root', token: 'alice-token-0123456789' }] }),
+  };
+  const readFile = (path: string): string => {
+    const text = files[path];
+    if (text === undefined) throw new Error(`ENOENT: no such file, open '${path}'`);
+    return text;
+  };
+
+  it('reads the users of the file', () => {
+    const config = parseConfig({ PORTHOLE_TOKENS_FILE: '/etc/porthole/tokens.json' }, readFile);
+    expect(config.tokens.map((entry) => entry.principal)).toEqual([{ id: 'alice', role: 'user' }]);
+  });
+
+  it.each([
+    ['a file that is not there', '/etc/porthole/missing.json', /^PORTHOLE_TOKENS_FILE: cannot read \/etc\/porthole\/missing.json: ENOENT/],
+    ['a bad entry', '/etc/porthole/broken.json', /^PORTHOLE_TOKENS_FILE: \/etc\/porthole\/broken.json: tokens\[0\]\.role must be "admin" or "user"\.$/],
+  ])('refuses %s, naming the variable and the entry', (_name, file, message) => {
+    expect(() => parseConfig({ PORTHOLE_TOKENS_FILE: file }, readFile)).toThrow(message);
   });
 });

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { parseTokensFile, tokenDigest, TokensFileError, type TokenEntry } from '@porthole/http-api';
 
 /**
  * Configuration from the environment (DESIGN.md §5). Every value is checked here, once:
@@ -19,6 +21,8 @@ export interface PortholeConfig {
   /** PORTHOLE_K8S_DIAL; auto: direct inside the cluster, apiserver from outside. */
   readonly k8sDial: 'auto' | 'direct' | 'apiserver';
   readonly adminToken: string | undefined;
+  /** PORTHOLE_TOKENS_FILE's entries (users and admins besides the admin token); [] when unset. */
+  readonly tokens: readonly TokenEntry[];
   readonly localPorts: { readonly first: number; readonly last: number };
   readonly localBind: string;
   readonly maxForwardsPerContainer: number;
@@ -142,7 +146,24 @@ function previewDomain(env: Env, name: string): string | undefined {
   return domain;
 }
 
-export function parseConfig(env: Env): PortholeConfig {
+function tokensFile(env: Env, name: string, readFile: (path: string) => string): TokenEntry[] {
+  const file = read(env, name);
+  if (file === undefined) return [];
+  let text: string;
+  try {
+    text = readFile(file);
+  } catch (error) {
+    throw new ConfigError(name, `cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return parseTokensFile(text, tokenDigest);
+  } catch (error) {
+    if (error instanceof TokensFileError) throw new ConfigError(name, `${file}: ${error.message}.`);
+    throw error;
+  }
+}
+
+export function parseConfig(env: Env, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): PortholeConfig {
   const host = listenAddress(env, 'PORTHOLE_HOST', '127.0.0.1', true);
   const port = integer(env, 'PORTHOLE_PORT', 8080, 0, 65535);
   return {
@@ -154,6 +175,7 @@ export function parseConfig(env: Env): PortholeConfig {
     k8sNamespace: k8sNamespace(env, 'PORTHOLE_K8S_NAMESPACE'),
     k8sDial: oneOf(env, 'PORTHOLE_K8S_DIAL', ['auto', 'direct', 'apiserver'] as const, 'auto'),
     adminToken: adminToken(env, 'PORTHOLE_ADMIN_TOKEN'),
+    tokens: tokensFile(env, 'PORTHOLE_TOKENS_FILE', readFile),
     localPorts: portRange(env, 'PORTHOLE_LOCAL_PORTS'),
     localBind: listenAddress(env, 'PORTHOLE_LOCAL_BIND', '127.0.0.1', false),
     maxForwardsPerContainer: integer(env, 'PORTHOLE_MAX_FORWARDS_PER_CONTAINER', 10, 1, 1000),

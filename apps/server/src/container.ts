@@ -73,7 +73,8 @@ export function buildContainer({ config, logger, runtime, adminToken }: Wiring):
   container
     .bind(TOKENS.Authenticator)
     .toDynamicValue(
-      (ctx) => new StaticTokenAuthenticator([{ token: ctx.get(TOKENS.AdminToken), principal: { id: 'admin', role: 'admin' } }]),
+      (ctx) =>
+        new StaticTokenAuthenticator([{ token: ctx.get(TOKENS.AdminToken), principal: { id: 'admin', role: 'admin' } }, ...config.tokens]),
     );
   container.bind(TOKENS.Http).toDynamicValue((ctx) => {
     const runtimeForReadiness = ctx.get(TOKENS.ContainerRuntime);

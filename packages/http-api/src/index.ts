@@ -7,7 +7,8 @@ export {
   type PortholeHttpOptions,
 } from './app';
 export type { Authenticator } from './auth/authenticator';
-export { StaticTokenAuthenticator } from './auth/static-token-authenticator';
+export { StaticTokenAuthenticator, tokenDigest } from './auth/static-token-authenticator';
+export { parseTokensFile, TokensFileError, type TokenEntry } from './auth/tokens-file';
 export { STATUS_BY_CODE, type DeliveryErrorCode, type ErrorCode } from './errors/error-status';
 export type { ErrorBody } from './errors/error-body';
 export { HostPortListeners, type HostPortOptions } from './host-ports/host-port-listeners';

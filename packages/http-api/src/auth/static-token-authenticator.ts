@@ -2,7 +2,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Principal } from '@porthole/core';
 import type { Authenticator } from './authenticator';
 
-function digest(value: string): Buffer {
+/** SHA-256 of a token: how tokens are compared, and how a tokens file may hold them. */
+export function tokenDigest(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
 }
 
@@ -13,12 +14,13 @@ function digest(value: string): Buffer {
 export class StaticTokenAuthenticator implements Authenticator {
   private readonly entries: readonly { digest: Buffer; principal: Principal }[];
 
-  constructor(tokens: readonly { token: string; principal: Principal }[]) {
-    this.entries = tokens.map(({ token, principal }) => ({ digest: digest(token), principal }));
+  /** Each entry gives its token, or only the token's SHA-256 (a tokens file). */
+  constructor(tokens: readonly ({ token: string; principal: Principal } | { digest: Buffer; principal: Principal })[]) {
+    this.entries = tokens.map((entry) => ({ digest: 'token' in entry ? tokenDigest(entry.token) : entry.digest, principal: entry.principal }));
   }
 
   async authenticate(credential: string): Promise<Principal | null> {
-    const presented = digest(credential);
+    const presented = tokenDigest(credential);
     let found: Principal | null = null;
     // No early exit: every entry is compared, whichever matches.
     for (const entry of this.entries) {

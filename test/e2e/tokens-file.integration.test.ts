@@ -1,0 +1,65 @@
+// Users from PORTHOLE_TOKENS_FILE against a real engine: a user acts on the containers
+// labelled porthole.owner=<their id>, and every other container does not exist for them.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { describeDocker, removeTestContainers, startFixtureContainer, type FixtureContainer } from '../support/docker';
+import { rawRequest } from '../support/http';
+import { startTestPorthole, type TestPorthole } from '../support/porthole';
+import { TIMEOUTS } from '../support/timeouts';
+
+const ALICE = 'alice-token-0123456789abcdef';
+const BOB = 'bob-token-0123456789abcdef';
+
+describeDocker('users from a tokens file', () => {
+  let dir: string;
+  let porthole: TestPorthole;
+  let alices: FixtureContainer;
+  let unlabelled: FixtureContainer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'porthole-tokens-'));
+    const file = path.join(dir, 'tokens.json');
+    const sha256 = createHash('sha256').update(BOB).digest('hex');
+    writeFileSync(file, JSON.stringify({ tokens: [{ user: 'alice', role: 'user', token: ALICE }, { user: 'bob', role: 'user', sha256 }] }));
+    [alices, unlabelled] = await Promise.all([
+      startFixtureContainer({ labels: { 'porthole.owner': 'alice' } }),
+      startFixtureContainer(),
+    ]);
+    porthole = await startTestPorthole({ PORTHOLE_TOKENS_FILE: file });
+  }, TIMEOUTS.engineHook);
+
+  afterAll(async () => {
+    await porthole?.close();
+    await removeTestContainers();
+    rmSync(dir, { recursive: true, force: true });
+  }, TIMEOUTS.engineHook);
+
+  const create = (container: FixtureContainer, token: string) =>
+    porthole.api('POST', `/api/containers/${container.id}/port-forwards`, { container_port: container.httpPort }, token);
+
+  it("lets a user forward and use their own container's ports", async () => {
+    const created = await create(alices, ALICE);
+    expect(created.status).toBe(201);
+    const got = await rawRequest(porthole.url, { path: `/p/${created.json.id}/mine`, headers: { authorization: `Bearer ${ALICE}` } });
+    expect(got.status).toBe(200);
+    expect(JSON.parse(got.body.toString()).url).toBe('/mine');
+  }, TIMEOUTS.engineTest);
+
+  it("answers 404, as if it did not exist, for another user's or an unlabelled container, on every route", async () => {
+    const alicesForward = (await porthole.api('GET', `/api/containers/${alices.id}/port-forwards`, undefined, ALICE)).json[0];
+    for (const [container, token] of [[alices, BOB], [unlabelled, ALICE], [unlabelled, BOB]] as const) {
+      expect((await create(container, token)).status).toBe(404);
+      expect((await porthole.api('GET', `/api/containers/${container.id}/port-forwards`, undefined, token)).status).toBe(404);
+    }
+    const proxied = await rawRequest(porthole.url, { path: `/p/${alicesForward.id}/`, headers: { authorization: `Bearer ${BOB}` } });
+    expect(proxied.status).toBe(404);
+    expect(proxied.body.toString()).not.toContain('alice');
+    expect((await porthole.api('DELETE', `/api/containers/${alices.id}/port-forwards/${alicesForward.id}`, undefined, BOB)).status).toBe(404);
+  }, TIMEOUTS.engineTest);
+
+  it('keeps the admin token working for every container', async () => {
+    expect((await porthole.api('POST', `/api/containers/${unlabelled.id}/port-forwards`, { container_port: unlabelled.httpPort })).status).toBe(201);
+  }, TIMEOUTS.engineTest);
+});
