@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { describeDocker, removeTestContainers, startFixtureContainer, type FixtureContainer } from '../support/docker';
 import { rawRequest } from '../support/http';
 import { startTestPorthole, type TestPorthole } from '../support/porthole';
@@ -11,6 +11,14 @@ import { TIMEOUTS } from '../support/timeouts';
 
 const ALICE = 'alice-token-0123456789abcdef';
 const BOB = 'bob-token-0123456789abcdef';
+const JWT_SECRET = 'the-platform-shared-secret-0123456789';
+
+/** An HS256 JWT, as a platform that signs its users in would issue one. */
+function jwt(claims: Record<string, unknown>): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
+  return `${body}.${createHmac('sha256', JWT_SECRET).update(body).digest('base64url')}`;
+}
 
 describeDocker('users from a tokens file', () => {
   let dir: string;
@@ -27,7 +35,7 @@ describeDocker('users from a tokens file', () => {
       startFixtureContainer({ labels: { 'porthole.owner': 'alice' } }),
       startFixtureContainer(),
     ]);
-    porthole = await startTestPorthole({ PORTHOLE_TOKENS_FILE: file });
+    porthole = await startTestPorthole({ PORTHOLE_TOKENS_FILE: file, PORTHOLE_JWT_SECRET: JWT_SECRET, PORTHOLE_JWT_AUDIENCE: 'porthole' });
   }, TIMEOUTS.engineHook);
 
   afterAll(async () => {
@@ -57,6 +65,17 @@ describeDocker('users from a tokens file', () => {
     expect(proxied.status).toBe(404);
     expect(proxied.body.toString()).not.toContain('alice');
     expect((await porthole.api('DELETE', `/api/containers/${alices.id}/port-forwards/${alicesForward.id}`, undefined, BOB)).status).toBe(404);
+  }, TIMEOUTS.engineTest);
+
+  it("takes a platform's JWT as the same user, and refuses an expired one", async () => {
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    const asAlice = jwt({ sub: 'alice', aud: 'porthole', exp });
+    expect((await porthole.api('GET', `/api/containers/${alices.id}/port-forwards`, undefined, asAlice)).status).toBe(200);
+    expect((await porthole.api('GET', `/api/containers/${unlabelled.id}/port-forwards`, undefined, asAlice)).status).toBe(404);
+    const expired = jwt({ sub: 'alice', aud: 'porthole', exp: exp - 3600 });
+    expect((await porthole.api('GET', `/api/containers/${alices.id}/port-forwards`, undefined, expired)).status).toBe(401);
+    const otherAudience = jwt({ sub: 'alice', aud: 'elsewhere', exp });
+    expect((await porthole.api('GET', `/api/containers/${alices.id}/port-forwards`, undefined, otherAudience)).status).toBe(401);
   }, TIMEOUTS.engineTest);
 
   it('keeps the admin token working for every container', async () => {

@@ -12,6 +12,7 @@ describe('parseConfig', () => {
       k8sDial: 'auto',
       adminToken: undefined,
       tokens: [],
+      jwt: undefined,
       localPorts: { first: 20000, last: 29999 },
       localBind: '127.0.0.1',
       maxForwardsPerContainer: 10,
@@ -41,6 +42,8 @@ describe('parseConfig', () => {
     ['the kubernetes runtime, a namespace and a dial mode', { PORTHOLE_RUNTIME: 'kubernetes', PORTHOLE_K8S_NAMESPACE: 'sandboxes', PORTHOLE_K8S_DIAL: 'apiserver' }, { runtime: 'kubernetes', k8sNamespace: 'sandboxes', k8sDial: 'apiserver' }],
     ['a preview domain, lower-cased, final dot dropped', { PORTHOLE_PREVIEW_DOMAIN: 'Preview.Example.com.' }, { previewDomain: 'preview.example.com' }],
     ['localhost as the preview domain (browsers resolve *.localhost themselves)', { PORTHOLE_PREVIEW_DOMAIN: 'localhost' }, { previewDomain: 'localhost' }],
+    ['JWTs with a secret, an issuer and an audience', { PORTHOLE_JWT_SECRET: 's'.repeat(32), PORTHOLE_JWT_ISSUER: 'https://id.example', PORTHOLE_JWT_AUDIENCE: 'porthole' }, { jwt: { secret: 's'.repeat(32), issuer: 'https://id.example', audience: 'porthole' } }],
+    ['JWTs against a JWKS', { PORTHOLE_JWKS_URL: 'https://id.example/jwks.json' }, { jwt: { jwksUrl: 'https://id.example/jwks.json' } }],
     ['session and link lifetimes', { PORTHOLE_SESSION_TTL_MS: '3600000', PORTHOLE_LINK_TTL_MS: '60000' }, { sessionTtlMs: 3600000, linkTtlMs: 60000 }],
   ])('reads %s', (_description, env, expected) => {
     expect(parseConfig(env)).toMatchObject(expected);
@@ -71,6 +74,10 @@ describe('parseConfig', () => {
     ['a session shorter than a minute', { PORTHOLE_SESSION_TTL_MS: '1000' }, 'PORTHOLE_SESSION_TTL_MS'],
     ['a namespace that is not a DNS label', { PORTHOLE_K8S_NAMESPACE: 'Sand_Boxes' }, 'PORTHOLE_K8S_NAMESPACE'],
     ['an unknown dial mode', { PORTHOLE_K8S_DIAL: 'tunnel' }, 'PORTHOLE_K8S_DIAL'],
+    ['a short JWT secret', { PORTHOLE_JWT_SECRET: 'too-short' }, 'PORTHOLE_JWT_SECRET'],
+    ['both a JWT secret and a JWKS', { PORTHOLE_JWT_SECRET: 'x'.repeat(32), PORTHOLE_JWKS_URL: 'https://id.example/jwks.json' }, 'PORTHOLE_JWKS_URL'],
+    ['a JWKS URL that is not http(s)', { PORTHOLE_JWKS_URL: 'file:///etc/jwks.json' }, 'PORTHOLE_JWKS_URL'],
+    ['an issuer without a way to verify', { PORTHOLE_JWT_ISSUER: 'https://id.example' }, 'PORTHOLE_JWT_ISSUER'],
     ['an unknown log level', { PORTHOLE_LOG_LEVEL: 'loud' }, 'PORTHOLE_LOG_LEVEL'],
   ])('refuses %s, naming %s', (_description, env, variable) => {
     let thrown: unknown;

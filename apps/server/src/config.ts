@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { parseTokensFile, tokenDigest, TokensFileError, type TokenEntry } from '@porthole/http-api';
+import { parseTokensFile, tokenDigest, TokensFileError, type JwtOptions, type TokenEntry } from '@porthole/http-api';
 
 /**
  * Configuration from the environment (DESIGN.md §5). Every value is checked here, once:
@@ -23,6 +23,8 @@ export interface PortholeConfig {
   readonly adminToken: string | undefined;
   /** PORTHOLE_TOKENS_FILE's entries (users and admins besides the admin token); [] when unset. */
   readonly tokens: readonly TokenEntry[];
+  /** JWTs as credentials (PORTHOLE_JWT_SECRET or PORTHOLE_JWKS_URL); undefined when neither is set. */
+  readonly jwt: JwtOptions | undefined;
   readonly localPorts: { readonly first: number; readonly last: number };
   readonly localBind: string;
   readonly maxForwardsPerContainer: number;
@@ -163,6 +165,36 @@ function tokensFile(env: Env, name: string, readFile: (path: string) => string):
   }
 }
 
+function jwtOptions(env: Env): JwtOptions | undefined {
+  const secret = read(env, 'PORTHOLE_JWT_SECRET');
+  const jwksUrl = read(env, 'PORTHOLE_JWKS_URL');
+  const issuer = read(env, 'PORTHOLE_JWT_ISSUER');
+  const audience = read(env, 'PORTHOLE_JWT_AUDIENCE');
+  if (secret !== undefined && jwksUrl !== undefined) {
+    throw new ConfigError('PORTHOLE_JWKS_URL', 'set either PORTHOLE_JWT_SECRET (HS256) or PORTHOLE_JWKS_URL (RS256/ES256), not both.');
+  }
+  const checks = { ...(issuer !== undefined ? { issuer } : {}), ...(audience !== undefined ? { audience } : {}) };
+  if (secret !== undefined) {
+    // RFC 7518 §3.2: an HS256 key of at least 256 bits.
+    if (Buffer.byteLength(secret) < 32) throw new ConfigError('PORTHOLE_JWT_SECRET', 'must be at least 32 bytes (HS256 needs a 256-bit key).');
+    return { secret, ...checks };
+  }
+  if (jwksUrl !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(jwksUrl);
+    } catch {
+      throw new ConfigError('PORTHOLE_JWKS_URL', `must be an http(s) URL of a JWKS; got "${jwksUrl}".`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('PORTHOLE_JWKS_URL', `must be an http(s) URL; got "${jwksUrl}".`);
+    return { jwksUrl, ...checks };
+  }
+  if (issuer !== undefined || audience !== undefined) {
+    throw new ConfigError(issuer !== undefined ? 'PORTHOLE_JWT_ISSUER' : 'PORTHOLE_JWT_AUDIENCE', 'needs PORTHOLE_JWT_SECRET or PORTHOLE_JWKS_URL.');
+  }
+  return undefined;
+}
+
 export function parseConfig(env: Env, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): PortholeConfig {
   const host = listenAddress(env, 'PORTHOLE_HOST', '127.0.0.1', true);
   const port = integer(env, 'PORTHOLE_PORT', 8080, 0, 65535);
@@ -176,6 +208,7 @@ export function parseConfig(env: Env, readFile: (path: string) => string = (path
     k8sDial: oneOf(env, 'PORTHOLE_K8S_DIAL', ['auto', 'direct', 'apiserver'] as const, 'auto'),
     adminToken: adminToken(env, 'PORTHOLE_ADMIN_TOKEN'),
     tokens: tokensFile(env, 'PORTHOLE_TOKENS_FILE', readFile),
+    jwt: jwtOptions(env),
     localPorts: portRange(env, 'PORTHOLE_LOCAL_PORTS'),
     localBind: listenAddress(env, 'PORTHOLE_LOCAL_BIND', '127.0.0.1', false),
     maxForwardsPerContainer: integer(env, 'PORTHOLE_MAX_FORWARDS_PER_CONTAINER', 10, 1, 1000),

@@ -8,7 +8,7 @@ import {
   systemClock,
   type ContainerRuntime,
 } from '@porthole/core';
-import { HostPortListeners, StaticTokenAuthenticator, createPortholeHttp } from '@porthole/http-api';
+import { AnyOfAuthenticators, HostPortListeners, JwtAuthenticator, StaticTokenAuthenticator, createPortholeHttp } from '@porthole/http-api';
 import type { Logger } from 'pino';
 import type { PortholeConfig } from './config';
 import { TOKENS } from './tokens';
@@ -73,8 +73,10 @@ export function buildContainer({ config, logger, runtime, adminToken }: Wiring):
   container
     .bind(TOKENS.Authenticator)
     .toDynamicValue(
-      (ctx) =>
-        new StaticTokenAuthenticator([{ token: ctx.get(TOKENS.AdminToken), principal: { id: 'admin', role: 'admin' } }, ...config.tokens]),
+      (ctx) => {
+        const tokens = new StaticTokenAuthenticator([{ token: ctx.get(TOKENS.AdminToken), principal: { id: 'admin', role: 'admin' } }, ...config.tokens]);
+        return config.jwt === undefined ? tokens : new AnyOfAuthenticators([tokens, new JwtAuthenticator(config.jwt)]);
+      },
     );
   container.bind(TOKENS.Http).toDynamicValue((ctx) => {
     const runtimeForReadiness = ctx.get(TOKENS.ContainerRuntime);

@@ -9,6 +9,7 @@ export {
 export type { Authenticator } from './auth/authenticator';
 export { StaticTokenAuthenticator, tokenDigest } from './auth/static-token-authenticator';
 export { parseTokensFile, TokensFileError, type TokenEntry } from './auth/tokens-file';
+export { AnyOfAuthenticators, JwtAuthenticator, type JwtOptions } from './auth/jwt-authenticator';
 export { STATUS_BY_CODE, type DeliveryErrorCode, type ErrorCode } from './errors/error-status';
 export type { ErrorBody } from './errors/error-body';
 export { HostPortListeners, type HostPortOptions } from './host-ports/host-port-listeners';

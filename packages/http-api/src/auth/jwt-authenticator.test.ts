@@ -1,0 +1,85 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SignJWT, exportJWK, generateKeyPair, type KeyLike } from 'jose';
+import { AnyOfAuthenticators, JwtAuthenticator } from './jwt-authenticator';
+import { StaticTokenAuthenticator } from './static-token-authenticator';
+
+const SECRET = 'a-shared-secret-of-at-least-32-bytes!!';
+const now = () => Math.floor(Date.now() / 1000);
+
+function hs256(claims: Record<string, unknown>, secret = SECRET, headerAlg = 'HS256') {
+  return new SignJWT(claims).setProtectedHeader({ alg: headerAlg }).sign(new TextEncoder().encode(secret));
+}
+
+describe('JwtAuthenticator with a shared secret (HS256)', () => {
+  const authenticator = new JwtAuthenticator({ secret: SECRET, issuer: 'https://platform.example', audience: 'porthole' });
+  const good = { sub: 'alice', iss: 'https://platform.example', aud: 'porthole', exp: now() + 60 };
+
+  it.each<[string, Record<string, unknown>, unknown]>([
+    ['a user', good, { id: 'alice', role: 'user' }],
+    ['an admin', { ...good, sub: 'ops', role: 'admin' }, { id: 'ops', role: 'admin' }],
+    ['an expired token', { ...good, exp: now() - 60 }, null],
+    ['a token not valid yet', { ...good, nbf: now() + 60 }, null],
+    ['another issuer', { ...good, iss: 'https://evil.example' }, null],
+    ['another audience', { ...good, aud: 'someone-else' }, null],
+    ['no subject', { ...good, sub: undefined }, null],
+    ['an unknown role', { ...good, role: 'root' }, null],
+  ])('%s', async (_name, claims, expected) => {
+    expect(await authenticator.authenticate(await hs256(claims))).toEqual(expected);
+  });
+
+  it('refuses a token signed with another secret', async () => {
+    expect(await authenticator.authenticate(await hs256(good, 'another-secret-of-at-least-32-bytes!!!'))).toBeNull();
+  });
+
+  it('refuses alg "none" and garbage', async () => {
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(good)).toString('base64url')}.`;
+    expect(await authenticator.authenticate(unsigned)).toBeNull();
+    expect(await authenticator.authenticate('a.b.c')).toBeNull();
+    expect(await authenticator.authenticate('not-a-jwt-token-at-all')).toBeNull();
+  });
+});
+
+describe('JwtAuthenticator against a JWKS (ES256)', () => {
+  let server: Server;
+  let url: string;
+  let privateKey: KeyLike;
+  let fetches = 0;
+
+  beforeAll(async () => {
+    const pair = await generateKeyPair('ES256');
+    privateKey = pair.privateKey;
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+    server = createServer((_req, res) => {
+      fetches += 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+  });
+
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  it('verifies against the published key, fetched once', async () => {
+    const authenticator = new JwtAuthenticator({ jwksUrl: url });
+    const token = await new SignJWT({ sub: 'bob' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('1m').sign(privateKey);
+    expect(await authenticator.authenticate(token)).toEqual({ id: 'bob', role: 'user' });
+    expect(await authenticator.authenticate(token)).toEqual({ id: 'bob', role: 'user' });
+    expect(fetches).toBe(1);
+    // An HS256 token "signed" with the public key must not pass (algorithm confusion).
+    expect(await authenticator.authenticate(await hs256({ sub: 'mallory', exp: now() + 60 }))).toBeNull();
+  });
+});
+
+describe('AnyOfAuthenticators', () => {
+  it('takes the first that recognises the credential', async () => {
+    const any = new AnyOfAuthenticators([
+      new StaticTokenAuthenticator([{ token: 'static-token-0123456789', principal: { id: 'admin', role: 'admin' } }]),
+      new JwtAuthenticator({ secret: SECRET }),
+    ]);
+    expect(await any.authenticate('static-token-0123456789')).toEqual({ id: 'admin', role: 'admin' });
+    expect(await any.authenticate(await hs256({ sub: 'carol', exp: now() + 60 }))).toEqual({ id: 'carol', role: 'user' });
+    expect(await any.authenticate('nothing-either-knows')).toBeNull();
+  });
+});

@@ -1,0 +1,64 @@
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { Principal } from '@porthole/core';
+import type { Authenticator } from './authenticator';
+
+/**
+ * For platforms that sign their users in themselves: a JWT they issue is a Porthole
+ * credential. HS256 with a shared secret, or RS256/ES256 against the platform's JWKS.
+ * `exp` and `nbf` are checked (5 s of clock skew allowed), and `iss` and `aud` when
+ * configured. Claims: `sub` is the user id (required), `role` is `admin` or `user`
+ * (default `user`).
+ */
+export type JwtOptions =
+  | { readonly secret: string; readonly issuer?: string; readonly audience?: string }
+  | { readonly jwksUrl: string; readonly issuer?: string; readonly audience?: string };
+
+const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@:|-]{0,127}$/;
+
+export class JwtAuthenticator implements Authenticator {
+  private readonly key: Uint8Array | JWTVerifyGetKey;
+  private readonly algorithms: string[];
+
+  constructor(private readonly options: JwtOptions) {
+    if ('secret' in options) {
+      this.key = new TextEncoder().encode(options.secret);
+      this.algorithms = ['HS256'];
+    } else {
+      // Keys are fetched on first use and cached; an unknown `kid` refetches (rotation).
+      this.key = createRemoteJWKSet(new URL(options.jwksUrl));
+      this.algorithms = ['RS256', 'ES256'];
+    }
+  }
+
+  async authenticate(credential: string): Promise<Principal | null> {
+    // Not a JWT at all (a static token): no verification, no JWKS fetch.
+    if (credential.split('.').length !== 3) return null;
+    try {
+      const { payload } = await jwtVerify(credential, this.key as Uint8Array, {
+        algorithms: this.algorithms,
+        clockTolerance: 5,
+        ...(this.options.issuer !== undefined ? { issuer: this.options.issuer } : {}),
+        ...(this.options.audience !== undefined ? { audience: this.options.audience } : {}),
+      });
+      const { sub, role } = payload as { sub?: unknown; role?: unknown };
+      if (typeof sub !== 'string' || !USER_ID.test(sub)) return null;
+      if (role !== undefined && role !== 'admin' && role !== 'user') return null;
+      return { id: sub, role: role === 'admin' ? 'admin' : 'user' };
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** The first authenticator that recognises the credential wins. */
+export class AnyOfAuthenticators implements Authenticator {
+  constructor(private readonly authenticators: readonly Authenticator[]) {}
+
+  async authenticate(credential: string): Promise<Principal | null> {
+    for (const authenticator of this.authenticators) {
+      const principal = await authenticator.authenticate(credential);
+      if (principal !== null) return principal;
+    }
+    return null;
+  }
+}
