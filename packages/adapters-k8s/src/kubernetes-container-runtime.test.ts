@@ -4,7 +4,9 @@
 // client-node 1.4.0 against the test API server, over HTTPS with a bearer token.
 import { createServer, type Server } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { LifecycleEvent, RuntimeFailure } from '@porthole/core';
+import type { LifecycleEvent } from '@porthole/core';
+import { failureOf } from '../../../test/support/runtime-checks';
+import { waitFor as waitForWithin } from '../../../test/support/timeouts';
 import { KUBERNETES_PERMISSIONS, KubernetesContainerRuntime } from './kubernetes-container-runtime';
 import type { DialMode } from './pod-dialer';
 import { FakeKubeApiServer } from './testing';
@@ -12,6 +14,9 @@ import { FakeKubeApiServer } from './testing';
 jest.setTimeout(20_000);
 
 const POD_IP = '127.0.0.3';
+
+/** Polls until `probe` gives a value (3 s unless said). */
+const waitFor = <T>(what: string, probe: () => T | undefined, ms = 3000): Promise<T> => waitForWithin(what, probe, ms);
 let api: FakeKubeApiServer;
 let echo: Server;
 let echoPort: number;
@@ -37,26 +42,6 @@ function runtime(dialMode: DialMode = 'direct', options: { requestTimeoutMs?: nu
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions(api.kubeConfigOptions());
   return new KubernetesContainerRuntime(kubeConfig, { namespace: api.namespace, dialMode, reconnectMinMs: 50, ...options });
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<RuntimeFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    expect((error as Error).name).toBe('RuntimeFailure');
-    return error as RuntimeFailure;
-  }
-  throw new Error('expected a RuntimeFailure');
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined, ms = 3000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('pods named by the porthole.dev/container-id label', () => {

@@ -46,10 +46,6 @@ export class KubernetesContainerRuntime implements ContainerRuntime {
     this.api = kubeConfig.makeApiClient(CoreV1Api);
   }
 
-  get namespace(): string {
-    return this.options.namespace;
-  }
-
   async find(ref: string): Promise<RuntimeContainer | null> {
     const pod = await this.lookup(ref);
     return pod === null ? null : toRuntimeContainer(pod);

@@ -26,11 +26,6 @@ export class PublicUrls {
       const port = this.base.port === '' ? '' : `:${this.base.port}`;
       return `${this.base.protocol}//${previewLabel(forwardId)}.${this.previewDomain}${port}/`;
     }
-    return this.pathProxyUrl(forwardId);
-  }
-
-  /** Path mode's address, which works in subdomain mode too. */
-  pathProxyUrl(forwardId: string): string {
     return new URL(`p/${forwardId}/`, this.base).toString();
   }
 

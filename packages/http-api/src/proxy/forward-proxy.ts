@@ -3,7 +3,6 @@ import type { Duplex } from 'node:stream';
 import HttpProxy from 'http-proxy';
 import { DomainErrors, type ForwardService, type PortForward } from '@porthole/core';
 import { takeCredentialQuery } from '../browser/credential-query';
-import { withoutSessionCookie } from '../browser/session-cookie';
 import type { ConnectionRegistry } from '../connections/connection-registry';
 import { HttpErrors } from '../errors/http-error';
 import { rejectUpgrade, sendError } from '../errors/send-error';
@@ -34,16 +33,6 @@ type Routed = Exclude<ProxyTarget, { kind: 'no_match' }>;
 /** A request on a preview host (subdomain mode): the whole target goes to the app. */
 export function previewTarget(forwardId: string, rawUrl: string): Routed {
   return { kind: 'forward', forwardId, prefix: '', upstreamUrl: rawUrl };
-}
-
-/**
- * The `Cookie` header the app gets: the client's, without Porthole's session cookie.
- * Node joins repeated Cookie headers into one, and the request to the app sends `req.headers`.
- */
-function removeSessionCookie(req: IncomingMessage): void {
-  const kept = withoutSessionCookie(req.headers.cookie);
-  if (kept === undefined) delete req.headers.cookie;
-  else req.headers.cookie = kept;
 }
 
 /** One proxied WebSocket upgrade while it is in flight (plain requests: HttpExchange). */
@@ -173,7 +162,6 @@ export class ForwardProxy {
     });
 
     stripHopByHopHeaders(req.headers);
-    removeSessionCookie(req);
     prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix, this.deps.publicScheme), { keepAuthorization: via === 'cookie' });
     this.sendUpstream(req, forward, target.upstreamUrl, exchange);
   }
@@ -246,7 +234,6 @@ export class ForwardProxy {
       else if (exchange.response?.complete !== true) exchange.proxyReq?.destroy();
     });
 
-    removeSessionCookie(req);
     prepareUpstreamHeaders(req.headers, clientConnectionOf(req, target.prefix, this.deps.publicScheme), { keepAuthorization: via === 'cookie' });
     const hook = (proxyReq: ClientRequest): void => this.watchUpgrade(proxyReq, exchange);
     this.proxy.ws(req, socket, head, this.optionsFor(forward, upstreamUrl, hook), (error) =>

@@ -29,6 +29,18 @@ describe('prepareUpstreamHeaders', () => {
       { remoteAddress: undefined },
       { host: 'h', 'x-forwarded-for': 'unknown', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'h', 'x-forwarded-prefix': '/p/pf_x' },
     ],
+    [
+      "Porthole's session cookie among the app's, and a subdomain-mode request (no prefix)",
+      { host: 'h', cookie: 'a=1; porthole_session=s3cret; b=2' },
+      { prefix: '' },
+      { host: 'h', cookie: 'a=1; b=2', 'x-forwarded-for': '192.0.2.10', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'h' },
+    ],
+    [
+      'only the session cookie: no Cookie header at all',
+      { host: 'h', cookie: 'porthole_session=s3cret' },
+      {},
+      { host: 'h', 'x-forwarded-for': '192.0.2.10', 'x-forwarded-proto': 'http', 'x-forwarded-host': 'h', 'x-forwarded-prefix': '/p/pf_x' },
+    ],
   ])('%s', (_description, headers, overrides, expected) => {
     prepareUpstreamHeaders(headers, { ...client, ...overrides });
     expect(headers).toEqual(expected);

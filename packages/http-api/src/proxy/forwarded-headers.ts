@@ -1,4 +1,5 @@
 import { bearerFromHeader } from '../auth/credentials';
+import { withoutSessionCookie } from '../browser/session-cookie';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 
@@ -56,9 +57,9 @@ export function stripHopByHopHeaders(headers: IncomingHttpHeaders): void {
 }
 
 /**
- * Turns the client's headers into the headers the app receives, in place (http-proxy
- * copies `req.headers`). Everything the client sent passes untouched, Host included,
- * except Porthole's own credential; the `X-Forwarded-*` set is the same for plain
+ * Turns the client's headers into the headers the app receives, in place (the request
+ * to the app sends `req.headers`). Everything the client sent passes untouched, Host
+ * included, except Porthole's own credentials (bearer header, session cookie); the `X-Forwarded-*` set is the same for plain
  * requests and WebSocket upgrades. We do not use http-proxy's `xfwd`: on the WebSocket
  * path it sends `X-Forwarded-Proto: ws` and no `X-Forwarded-Host`.
  */
@@ -75,6 +76,11 @@ export function prepareUpstreamHeaders(
   if (options.keepAuthorization !== true) delete headers.authorization;
   // A credential meant for a proxy (possibly this one), never for the app.
   delete headers['proxy-authorization'];
+  // Porthole's session cookie; the app's own cookies pass as sent (Node has joined
+  // repeated Cookie headers into one).
+  const cookie = withoutSessionCookie(headers.cookie);
+  if (cookie === undefined) delete headers.cookie;
+  else headers.cookie = cookie;
   removeBearerSubprotocol(headers, token === undefined ? [] : [token]);
   const address = client.remoteAddress ?? 'unknown';
   const given = headers['x-forwarded-for'];
