@@ -37,6 +37,8 @@ export {
   type CreateForwardInput,
   type ForwardPolicy,
   type ForwardServiceDeps,
+  type RestoreReport,
+  type StaleForward,
 } from './use-cases/forward.service';
 export { ForwardLifecycle, type LifecycleLog } from './use-cases/forward-lifecycle';
 

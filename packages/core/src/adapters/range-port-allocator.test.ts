@@ -38,4 +38,13 @@ describe('RangePortAllocator', () => {
     await allocator.release(port(20005));
     expect(await allocator.reserve(id, port(20005))).toBe(20005);
   });
+
+  it('takes back a restored port, even outside a range that changed since, and skips it after', async () => {
+    const allocator = new RangePortAllocator({ first: 20000, last: 20001 });
+    await allocator.restore(id, port(20000));
+    await allocator.restore(id, port(30000));
+    expect(allocator.has(30000)).toBe(true);
+    expect(await allocator.reserve(id, undefined)).toBe(20001);
+    await expect(allocator.restore(id, port(20000))).rejects.toMatchObject({ code: 'local_port_unavailable' });
+  });
 });

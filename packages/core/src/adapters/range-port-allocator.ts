@@ -54,6 +54,19 @@ export class RangePortAllocator implements LocalPortAllocator {
     );
   }
 
+  async restore(_forwardId: ForwardId, port: PortNumber): Promise<void> {
+    this.restoreSync(port);
+  }
+
+  /**
+   * Books a port that a stored forward already holds. Outside the range too: the range may
+   * have changed since, and the forward keeps the port it was given.
+   */
+  restoreSync(port: PortNumber): void {
+    if (this.taken.has(port)) throw DomainErrors.localPortUnavailable(`local_port ${port} is already in use.`);
+    this.taken.add(port);
+  }
+
   async release(port: PortNumber): Promise<void> {
     this.taken.delete(port);
   }

@@ -146,6 +146,7 @@ describe('ForwardService.createForward', () => {
         await gate;
         return ports.reserve(id, requested);
       },
+      restore: (id, port) => ports.restore(id, port),
       release: (port) => ports.release(port),
     }));
     const creating = service.createForward(admin, 'web', { containerPort: 80 });
@@ -263,6 +264,77 @@ describe('ForwardService lifecycle', () => {
     runtime.setUnavailable(true);
     expect(await service.reconcile()).toBe(0);
     expect(await store.listAll()).toHaveLength(1);
+  });
+});
+
+describe('ForwardService.restore (start-up after a restart)', () => {
+  /** A second process over the same store: new allocator, new service, same runtime. */
+  function restart(before: ReturnType<typeof setUp>) {
+    const localPorts = new RangePortAllocator({ first: 20000, last: 20099 });
+    const events = new RecordingPublisher();
+    const service = new ForwardService({
+      runtime: before.runtime,
+      store: before.store,
+      localPorts,
+      ids: new CryptoIdGenerator(),
+      clock: before.clock,
+      events,
+    });
+    return { service, localPorts, events };
+  }
+
+  it.each([
+    ['still running', () => undefined, null],
+    ['stopped while Porthole was down', (rt: FakeContainerRuntime) => rt.stopSilently(RUNNING), 'container is exited'],
+    ['restarted (a new life)', (rt: FakeContainerRuntime) => { rt.stopSilently(RUNNING); rt.start(RUNNING); }, 'container was restarted'],
+    ['removed', (rt: FakeContainerRuntime) => rt.remove(RUNNING), 'container no longer exists'],
+  ])('a container %s: its forward is kept (null) or removed with the reason %p', async (_description, change, reason) => {
+    const before = setUp();
+    const forward = await before.service.createForward(admin, 'web', { containerPort: 8080, localPort: 20042 });
+    change(before.runtime);
+    const after = restart(before);
+    const report = await after.service.restore();
+    if (reason === null) {
+      expect(report.kept).toEqual([forward]);
+      expect(report.removed).toEqual([]);
+      expect(after.localPorts.has(20042)).toBe(true);
+      expect(await after.service.resolveForward(admin, forward.id)).toEqual(forward);
+    } else {
+      expect(report.kept).toEqual([]);
+      expect(report.removed).toEqual([{ forward, reason }]);
+      expect(after.localPorts.has(20042)).toBe(false);
+      expect(after.events.events).toEqual([{ type: 'forward_removed', forward, reason: 'reconciled', detail: reason }]);
+    }
+  });
+
+  it('keeps every forward when the runtime cannot be asked at start-up', async () => {
+    const before = setUp();
+    await before.service.createForward(admin, 'web', { containerPort: 1 });
+    await before.service.createForward(admin, 'web', { containerPort: 2 });
+    before.runtime.setUnavailable(true);
+    const report = await restart(before).service.restore();
+    expect(report.kept.map((f) => f.containerPort)).toEqual([1, 2]);
+    expect(report.removed).toEqual([]);
+  });
+
+  it('keeps a forward whose port cannot be reopened, and says so', async () => {
+    const before = setUp();
+    const forward = await before.service.createForward(admin, 'web', { containerPort: 1, localPort: 20001 });
+    const after = restart(before);
+    await after.localPorts.reserve(forward.id, 20001 as never); // another program took it
+    const report = await after.service.restore();
+    expect(report.kept).toEqual([forward]);
+    expect(report.portsNotReopened).toEqual([{ forward, message: expect.stringContaining('20001') }]);
+    expect(await before.store.get(forward.id)).toEqual(forward);
+  });
+
+  it('hands out new ports around the restored ones', async () => {
+    const before = setUp();
+    const first = await before.service.createForward(admin, 'web', { containerPort: 1 });
+    const after = restart(before);
+    await after.service.restore();
+    const next = await after.service.createForward(admin, 'web', { containerPort: 2 });
+    expect(next.localPort).not.toBe(first.localPort);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { DomainErrors } from '../domain/errors';
+import { DomainErrors, isDomainError } from '../domain/errors';
 import { isForwardId, type ForwardId } from '../domain/forward-id';
 import type { PortForward } from '../domain/port-forward';
 import { parsePortNumber, type PortNumber } from '../domain/port-number';
@@ -19,6 +19,21 @@ import { KeyedMutex } from '../support/keyed-mutex';
 
 export interface ForwardPolicy {
   readonly maxForwardsPerContainer: number;
+}
+
+/** A stored forward whose container no longer runs the life it was made for, and why. */
+export interface StaleForward {
+  readonly forward: PortForward;
+  readonly reason: string;
+}
+
+/** What start-up made of the stored forwards. */
+export interface RestoreReport {
+  /** Still valid: served as before, with the same id, URLs and local port. */
+  readonly kept: readonly PortForward[];
+  readonly removed: readonly StaleForward[];
+  /** Kept, but their host port could not be reopened (taken by another program). */
+  readonly portsNotReopened: readonly { readonly forward: PortForward; readonly message: string }[];
 }
 
 export const DEFAULT_FORWARD_POLICY: ForwardPolicy = { maxForwardsPerContainer: 10 };
@@ -185,19 +200,60 @@ export class ForwardService {
    * the next reconcile or dial decides.
    */
   async reconcile(): Promise<number> {
-    const forwards = await this.deps.store.listAll();
-    const verdicts = new Map<string, Promise<string | null>>();
+    const { stale } = await this.sortByLiveness(await this.deps.store.listAll());
     let removed = 0;
-    for (const forward of forwards) {
-      let verdict = verdicts.get(forward.containerId);
-      if (verdict === undefined) {
-        verdict = this.staleReason(forward);
-        verdicts.set(forward.containerId, verdict);
-      }
-      const reason = await verdict;
-      if (reason !== null && (await this.removeForward(forward, 'reconciled', reason))) removed += 1;
+    for (const { forward, reason } of stale) {
+      if (await this.removeForward(forward, 'reconciled', reason)) removed += 1;
     }
     return removed;
+  }
+
+  /**
+   * Start-up, with forwards loaded from storage: those whose container is gone, stopped
+   * or restarted meanwhile are removed (each with its reason); the others take back their
+   * host port. A port that another program took while Porthole was down cannot be
+   * reopened: the forward stays (the proxy and the tunnel still reach it), and the report
+   * says so. Call once, before serving.
+   */
+  async restore(): Promise<RestoreReport> {
+    const { stale, live } = await this.sortByLiveness(await this.deps.store.listAll());
+    const removed: StaleForward[] = [];
+    for (const entry of stale) {
+      if (await this.removeForward(entry.forward, 'reconciled', entry.reason)) removed.push(entry);
+    }
+    const portsNotReopened: { forward: PortForward; message: string }[] = [];
+    for (const forward of live) {
+      try {
+        await this.deps.localPorts.restore(forward.id, forward.localPort);
+      } catch (error) {
+        if (!isDomainError(error)) throw error;
+        portsNotReopened.push({ forward, message: error.message });
+      }
+      // Removed meanwhile (its container stopped while we were restoring): the port goes too.
+      if ((await this.deps.store.get(forward.id)) === undefined) await this.deps.localPorts.release(forward.localPort);
+    }
+    return { kept: live, removed, portsNotReopened };
+  }
+
+  /** Splits forwards by whether their container still runs the same life (asked once per container). */
+  private async sortByLiveness(forwards: readonly PortForward[]): Promise<{ stale: StaleForward[]; live: PortForward[] }> {
+    const verdicts = new Map<string, Promise<string | null>>();
+    const stale: StaleForward[] = [];
+    const live: PortForward[] = [];
+    for (const forward of forwards) {
+      // Per container, and per life: forwards of one container share a verdict only if
+      // they were made in the same life.
+      const key = `${forward.containerId}\u0000${forward.incarnation}`;
+      let verdict = verdicts.get(key);
+      if (verdict === undefined) {
+        verdict = this.staleReason(forward);
+        verdicts.set(key, verdict);
+      }
+      const reason = await verdict;
+      if (reason === null) live.push(forward);
+      else stale.push({ forward, reason });
+    }
+    return { stale, live };
   }
 
   private async staleReason(forward: PortForward): Promise<string | null> {

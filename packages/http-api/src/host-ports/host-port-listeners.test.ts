@@ -144,6 +144,41 @@ describe('HostPortListeners', () => {
     }
   });
 
+  it('reopens a stored forward\'s port at start-up, relays through it, and keeps it booked when taken', async () => {
+    const store = new InMemoryForwardStore();
+    const before = new ForwardService({ runtime, store, localPorts: listeners, ids: new CryptoIdGenerator(), clock: systemClock, events: new InProcessEventBus() });
+    listeners.attach(before);
+    runtime.listen(CONTAINER, 9000, echo.address);
+    runtime.listen(CONTAINER, 9001, echo.address);
+    const kept = await before.createForward(ADMIN, 'web', { containerPort: 9000, localPort: range.first });
+    const squatted = await before.createForward(ADMIN, 'web', { containerPort: 9001, localPort: range.first + 1 });
+    await listeners.closeAll(); // the process goes away
+
+    const squatter = createServer();
+    squatter.listen(squatted.localPort, '127.0.0.1');
+    await once(squatter, 'listening');
+    const again = new HostPortListeners({ range, bind: '127.0.0.1', logger });
+    const after = new ForwardService({ runtime, store, localPorts: again, ids: new CryptoIdGenerator(), clock: systemClock, events: new InProcessEventBus() });
+    again.attach(after);
+    try {
+      const report = await after.restore();
+      expect(report.kept.map((f) => f.id)).toEqual([kept.id, squatted.id]);
+      expect(report.portsNotReopened).toEqual([
+        { forward: squatted, message: `local_port ${squatted.localPort} could not be reopened: another program listens on it.` },
+      ]);
+      const socket = await dial(kept.localPort);
+      socket.write('still here');
+      const [echoed] = (await once(socket, 'data')) as [Buffer];
+      expect(echoed.toString()).toBe('still here');
+      socket.destroy();
+      // The squatted port is not handed to anyone else.
+      await expect(again.reserve(kept.id, squatted.localPort)).rejects.toMatchObject({ code: 'local_port_unavailable' });
+    } finally {
+      squatter.close();
+      await again.closeAll();
+    }
+  });
+
   it('closes the listener and its live connections within 1 s when the forward is deleted', async () => {
     const forward = await forwardTo(echo);
     const socket = await dial(forward.localPort);

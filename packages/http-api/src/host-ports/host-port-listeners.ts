@@ -92,6 +92,22 @@ export class HostPortListeners implements LocalPortAllocator {
     }
   }
 
+  /**
+   * Reopens the listener of a forward loaded from storage, on its own port. When another
+   * program took the port meanwhile, the port stays booked for the forward (no other
+   * forward is handed it) and the call rejects with local_port_unavailable.
+   */
+  async restore(forwardId: ForwardId, port: PortNumber): Promise<void> {
+    this.book.restoreSync(port);
+    try {
+      await this.listen(port, forwardId);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EADDRINUSE' && code !== 'EACCES') throw error;
+      throw DomainErrors.localPortUnavailable(`local_port ${port} could not be reopened: ${code === 'EACCES' ? 'not allowed' : 'another program listens on it'}.`);
+    }
+  }
+
   async release(port: PortNumber): Promise<void> {
     const listener = this.listeners.get(port);
     this.listeners.delete(port);
