@@ -21,8 +21,14 @@ RUN pnpm fetch --ignore-scripts
 # install from the store just filled: --frozen-lockfile fails the build rather than
 # resolve anything the lockfile does not say.
 COPY . .
+# The SQLite store's driver, better-sqlite3, is native: its install script fetches the
+# prebuilt binary for this Node from the project's GitHub releases (and would fall back
+# to compiling, which this slim image cannot). Where GitHub is out of reach, point it at a
+# mirror of those release files: --build-arg npm_config_better_sqlite3_binary_host=URL
+# (URL/v<version>/better-sqlite3-v<version>-node-v<abi>-linux-x64.tar.gz).
+ARG npm_config_better_sqlite3_binary_host
 # Only what the server needs (the `...` takes its workspace dependencies too): the other
-# packages' dependencies (Chromium's driver, the SQLite store's native build) stay out.
+# packages' dependencies (Chromium's driver, the test tools) stay out.
 RUN pnpm install --frozen-lockfile --offline --filter @porthole/server...
 # Compile apps/server and the packages it references (tsconfig project references);
 # the CLI and the tests are not part of the image.
@@ -35,8 +41,11 @@ RUN pnpm exec tsc -b apps/server
 # alone, since the workspace itself links its packages. (--legacy would work too, but
 # resolves afresh.) Sources, declaration files, source maps and build info are not needed
 # to run: dropped.
+# better-sqlite3 loads only its compiled binding: the SQLite and C++ sources it was built
+# from (deps/, src/: 10 MB) go too.
 RUN pnpm --filter @porthole/server deploy --prod --offline --config.inject-workspace-packages=true /out \
  && rm -rf /out/src /out/tsconfig.json \
+ && rm -rf /out/node_modules/.pnpm/better-sqlite3@*/node_modules/better-sqlite3/deps /out/node_modules/.pnpm/better-sqlite3@*/node_modules/better-sqlite3/src \
  && find /out \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' -o -name '*.tsbuildinfo' \) -type f -exec rm -f {} +
 
 # ---- runtime --------------------------------------------------------------------------
@@ -44,11 +53,15 @@ FROM node:20-bookworm-slim
 # Inside a container Porthole listens on every interface of the container (its default,
 # 127.0.0.1, would be reachable from inside the container only). Host ports (local_port)
 # stay on loopback (PORTHOLE_LOCAL_BIND), which is of use with --network host only.
-ENV NODE_ENV=production PORTHOLE_HOST=0.0.0.0 PORTHOLE_PORT=8080
+ENV NODE_ENV=production PORTHOLE_HOST=0.0.0.0 PORTHOLE_PORT=8080 PORTHOLE_DATA_DIR=/data
 WORKDIR /app
 # Owned by root and not writable by `node`: the process cannot change its own code, and
-# the tree works on a read-only root filesystem (Porthole writes no files).
+# the tree works on a read-only root filesystem. The one place Porthole writes is its
+# data directory (the forwards' SQLite database), a volume owned by `node`: mount your
+# own (`-v porthole-data:/data`) to keep forwards across `docker rm` and upgrades.
 COPY --from=build /out /app
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
 USER node
 EXPOSE 8080
 # Liveness through Porthole's own /healthz (no credential needed). Cheap: one short node

@@ -20,7 +20,7 @@ const runtime = new FakeContainerRuntime([
   },
 ]);
 
-const config = parseConfig({ ...process.env, PORTHOLE_PORT: '0', PORTHOLE_LOG_LEVEL: 'silent' });
+const config = parseConfig({ ...process.env, PORTHOLE_PORT: '0', PORTHOLE_LOG_LEVEL: 'silent', PORTHOLE_DATA_DIR: ':memory:' });
 startPorthole(config, { logger: createLogger('silent'), runtime }).then((running) => {
   process.stdout.write(JSON.stringify({ url: running.url }) + '\n');
 });

@@ -1,6 +1,8 @@
 // Figures that need the real Docker engine: the cost of creating a forward, and how long
 // a killed container's forward outlives it. Skipped (with a note) when no engine answers.
 const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 const Dockerode = require(require.resolve('dockerode', { paths: [path.join(__dirname, '../..')] }));
 const { freePort, accepts } = require('./processes');
@@ -49,8 +51,11 @@ async function measureEngine({ creates = 60, kills = 8 } = {}) {
   if (built.status !== 0) return { skipped: 'the test image could not be built' };
 
   const port = await freePort();
+  // The default store, SQLite in a data directory (every create is a synced commit), in a
+  // directory of its own.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'porthole-bench-'));
   const server = spawn(process.execPath, [path.join(ROOT, 'apps/server/dist/main.js')], {
-    env: { ...process.env, PORTHOLE_PORT: String(port), PORTHOLE_ADMIN_TOKEN: TOKEN, PORTHOLE_LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORTHOLE_PORT: String(port), PORTHOLE_ADMIN_TOKEN: TOKEN, PORTHOLE_LOG_LEVEL: 'warn', PORTHOLE_DATA_DIR: dataDir },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const containers = [];
@@ -96,6 +101,7 @@ async function measureEngine({ creates = 60, kills = 8 } = {}) {
   } finally {
     server.kill('SIGTERM');
     await Promise.all(containers.map((c) => c.remove({ force: true }).catch(() => undefined)));
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -58,6 +58,20 @@ describe('Dockerfile', () => {
     expect(path.posix.resolve(workdir, cmd[1] ?? '')).toBe(path.posix.resolve(workdir, main));
   });
 
+  it('keeps forwards in a /data volume that the node user owns', () => {
+    expect(last(runtime, 'ENV')).toMatch(/\bPORTHOLE_DATA_DIR=\/data\b/);
+    expect(last(runtime, 'VOLUME')).toBe('["/data"]');
+    expect(runtime.some((i) => i.keyword === 'RUN' && /chown node:node \/data\b/.test(i.args))).toBe(true);
+  });
+
+  it('lets an offline build point better-sqlite3 at a mirror of its prebuilt binaries', () => {
+    const build = stages[0] ?? [];
+    const arg = build.findIndex((i) => i.keyword === 'ARG' && i.args === 'npm_config_better_sqlite3_binary_host');
+    const install = build.findIndex((i) => i.keyword === 'RUN' && /pnpm install /.test(i.args));
+    expect(arg).toBeGreaterThan(-1);
+    expect(arg).toBeLessThan(install);
+  });
+
   it('keeps host build output and dependencies out of the build context', () => {
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
     for (const entry of ['**/node_modules', '**/dist', '.git', '.test-results']) expect(ignored).toContain(entry);

@@ -51,6 +51,7 @@ interface Probe {
 interface SecurityContext {
   runAsNonRoot?: boolean;
   runAsUser?: number;
+  runAsGroup?: number;
   allowPrivilegeEscalation?: boolean;
   readOnlyRootFilesystem?: boolean;
   privileged?: boolean;
@@ -70,6 +71,7 @@ interface Container {
   livenessProbe?: Probe;
   securityContext?: SecurityContext;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  volumeMounts?: { name: string; mountPath: string }[];
 }
 interface Deployment extends Manifest {
   spec: {
@@ -77,7 +79,12 @@ interface Deployment extends Manifest {
     selector: { matchLabels: Record<string, string> };
     template: {
       metadata: { labels: Record<string, string> };
-      spec: { serviceAccountName?: string; securityContext?: SecurityContext; containers: Container[] };
+      spec: {
+        serviceAccountName?: string;
+        securityContext?: SecurityContext & { fsGroup?: number };
+        containers: Container[];
+        volumes?: { name: string; persistentVolumeClaim?: { claimName: string }; emptyDir?: object }[];
+      };
     };
   };
 }
@@ -110,7 +117,7 @@ describe('deploy/kubernetes', () => {
   it('lists every manifest of the folder in kustomization.yaml, each one object of a known kind', () => {
     const files = readdirSync(MANIFESTS).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
     expect([...kustomization.resources].sort()).toEqual(files.sort());
-    expect(manifests.map((m) => m.kind).sort()).toEqual(['Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    expect(manifests.map((m) => m.kind).sort()).toEqual(['Deployment', 'Namespace', 'PersistentVolumeClaim', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
   });
 
   it('puts everything namespaced in the namespace it creates', () => {
@@ -183,11 +190,23 @@ describe('deploy/kubernetes', () => {
     expect(config.host).toBe('0.0.0.0'); // reachable through the Service, not only from inside the pod
   });
 
+  it("keeps the forwards' database on a persistent volume at the image's PORTHOLE_DATA_DIR, writable by the pod's user", () => {
+    const dataDir = /PORTHOLE_DATA_DIR=(\S+)/.exec(readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8'))?.[1];
+    expect(dataDir).toBe('/data');
+    expect(envOf(container()).get('PORTHOLE_DATA_DIR')).toBeUndefined(); // the image's default
+    const mount = container().volumeMounts?.find((m) => m.mountPath === dataDir);
+    const volume = deployment().spec.template.spec.volumes?.find((v) => v.name === mount?.name);
+    const claim = only<Manifest & { spec: { accessModes: string[] } }>('PersistentVolumeClaim');
+    expect(volume?.persistentVolumeClaim?.claimName).toBe(claim.metadata.name);
+    expect(claim.spec.accessModes).toEqual(['ReadWriteOnce']);
+    expect(deployment().spec.template.spec.securityContext?.fsGroup).toBe(deployment().spec.template.spec.securityContext?.runAsGroup);
+  });
+
   it('selects its own pods, and the Service reaches the container port', () => {
     const d = deployment();
     const labels = d.spec.template.metadata.labels;
     expect(labels).toEqual(expect.objectContaining(d.spec.selector.matchLabels));
-    expect(d.spec.replicas).toBe(1); // forwards live in one process's memory
+    expect(d.spec.replicas).toBe(1); // one process owns the forwards' database
     const service = only<Service>('Service');
     expect(labels).toEqual(expect.objectContaining(service.spec.selector));
     const ports = container().ports ?? [];

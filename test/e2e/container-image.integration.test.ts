@@ -10,7 +10,10 @@
 // dependency layer is rebuilt only when pnpm-lock.yaml changes).
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   TEST_LABEL,
@@ -79,6 +82,29 @@ async function logsOf(container: DockerContainer): Promise<string> {
   }
 }
 
+/**
+ * better-sqlite3's install script downloads its prebuilt binary from GitHub, out of reach
+ * here. This serves the binary that the workspace's own install built (same Node, same
+ * glibc) on loopback, under the file name the script asks a mirror for
+ * (npm_config_better_sqlite3_binary_host, see the Dockerfile).
+ */
+async function serveSqliteBinding(): Promise<{ url: string; close(): void }> {
+  const sqliteDir = path.join(ROOT, 'packages/adapters-sqlite');
+  const pkgDir = path.dirname(require.resolve('better-sqlite3/package.json', { paths: [sqliteDir] }));
+  const version = (JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const dir = mkdtempSync(path.join(tmpdir(), 'porthole-sqlite-mirror-'));
+  const file = `better-sqlite3-v${version}-node-v${process.versions.modules}-linux-${process.arch}.tar.gz`;
+  await run('tar', ['-czf', path.join(dir, file), '-C', pkgDir, 'build/Release/better_sqlite3.node'], 30_000);
+  const tarball = readFileSync(path.join(dir, file));
+  rmSync(dir, { recursive: true, force: true });
+  const server: Server = createServer((req, res) => {
+    if (req.url === `/v${version}/${file}`) res.writeHead(200, { 'content-type': 'application/gzip' }).end(tarball);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => server.close() };
+}
+
 describeDocker("Porthole's container image", () => {
   let buildMs = 0;
 
@@ -86,8 +112,16 @@ describeDocker("Porthole's container image", () => {
     await run('bash', [path.join(ROOT, 'scripts/build-node-base-image.sh'), BASE_IMAGE], 120_000);
     const previous = await dockerode.getImage(IMAGE).inspect().then((i) => i.Id, () => undefined);
     const started = Date.now();
-    // --force-rm: a failed step leaves no stopped container behind (the legacy builder keeps it).
-    await docker(['build', '--network', 'host', '--force-rm', '--tag', IMAGE, '.'], BUILD_TIMEOUT_MS);
+    const mirror = await serveSqliteBinding();
+    try {
+      // --force-rm: a failed step leaves no stopped container behind (the legacy builder keeps it).
+      await docker(
+        ['build', '--network', 'host', '--force-rm', '--build-arg', `npm_config_better_sqlite3_binary_host=${mirror.url}`, '--tag', IMAGE, '.'],
+        BUILD_TIMEOUT_MS,
+      );
+    } finally {
+      mirror.close();
+    }
     buildMs = Date.now() - started;
     // The image of an earlier run, replaced by this one: not left to pile up untagged.
     const current = (await dockerode.getImage(IMAGE).inspect()).Id;
@@ -214,9 +248,16 @@ describeDocker("Porthole's container image", () => {
       expect(answer).toMatch(/^HTTP\/1\.1 200 /);
       expect(answer).toContain('"url":"/through-the-tunnel"');
 
+      // Porthole restarts (an upgrade, a crash): the forward is still there, as it was,
+      // from the SQLite database in the image's /data volume.
+      await docker(['restart', '--time', '10', (porthole as DockerContainer).id], 30_000);
+      await waitFor('Porthole to be ready again', () => fetch(`${base}/readyz`).then((r) => (r.status === 200 ? true : undefined), () => undefined), 20_000, 100);
+      const afterRestart = await fetch(`${forward.proxy_url}again`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(afterRestart.status).toBe(200);
+
       // 8. Forwards die with their container.
       const listed = await api(web.name);
-      expect(((await listed.json()) as unknown[]).length).toBe(1);
+      expect((await listed.json()) as unknown[]).toEqual([forward]);
       await web.stop();
       await waitFor(
         'the forward list to be empty',

@@ -16,6 +16,12 @@ describe('the server process refuses bad start-up conditions with one line', () 
       1,
       /^porthole: No Docker engine answers at unix:\/\/\/tmp\/porthole-no-such-engine\.sock\. .*DOCKER_HOST.*\n$/,
     ],
+    [
+      'a data directory it cannot create',
+      { PORTHOLE_DATA_DIR: '/etc/hostname/data' },
+      1,
+      /^porthole: PORTHOLE_DATA_DIR: cannot create \/etc\/hostname\/data: ENOTDIR: .*\n$/,
+    ],
     ['a DOCKER_HOST it cannot read', { DOCKER_HOST: 'carrier-pigeon://coop' }, 1, /^porthole: .*DOCKER_HOST.*\n$/],
   ])('%s', async (_description, env, code, stderr) => {
     const server = runServer({ PORTHOLE_PORT: '0', ...env });

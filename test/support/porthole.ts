@@ -25,7 +25,8 @@ export async function startTestPorthole(
   env: Record<string, string> = {},
   options: Partial<StartOptions> = {},
 ): Promise<TestPorthole> {
-  const fullEnv = { ...process.env, PORTHOLE_PORT: '0', PORTHOLE_ADMIN_TOKEN: E2E_TOKEN, ...env };
+  // Forwards in memory unless a test gives PORTHOLE_DATA_DIR: no ./data left in the checkout.
+  const fullEnv = { ...process.env, PORTHOLE_PORT: '0', PORTHOLE_ADMIN_TOKEN: E2E_TOKEN, PORTHOLE_DATA_DIR: ':memory:', ...env };
   const config = parseConfig(fullEnv);
   const logger = createLogger((process.env['PORTHOLE_TEST_LOG_LEVEL'] ?? 'silent') as LogLevel);
   const running = await startPorthole(config, { logger, env: fullEnv, ...options });

@@ -20,7 +20,8 @@ export interface ServerProcess {
 
 export function runServer(env: Record<string, string | undefined>): ServerProcess {
   const child = spawn(process.execPath, [SERVER_ENTRY], {
-    env: { PATH: process.env['PATH'], DOCKER_HOST: process.env['DOCKER_HOST'], PORTHOLE_LOG_LEVEL: 'warn', ...env },
+    // Forwards in memory unless a test gives PORTHOLE_DATA_DIR: no ./data left in the checkout.
+    env: { PATH: process.env['PATH'], DOCKER_HOST: process.env['DOCKER_HOST'], PORTHOLE_LOG_LEVEL: 'warn', PORTHOLE_DATA_DIR: ':memory:', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,6 +7,8 @@ describe('startupBanner', () => {
     ['a set token is never printed', base, [/listening on http:\/\/127\.0\.0\.1:8080/], [/tok-0123456789abcdef/, /Subdomain/]],
     ['a generated token is printed once, with a curl line', { ...base, generated: true }, [/^ {6}tok-0123456789abcdef$/m, /curl -H "Authorization: Bearer tok-/], []],
     ['another public URL is shown', { ...base, publicUrl: 'https://porthole.example.com' }, [/Public URL: https:\/\/porthole\.example\.com/], []],
+    ['where forwards are kept', { ...base, store: '/var/lib/porthole/porthole.db' }, [/Forwards are kept in \/var\/lib\/porthole\/porthole\.db/], [/memory/]],
+    ['forwards in memory only', { ...base, store: ':memory:' }, [/Forwards are kept in memory only \(PORTHOLE_DATA_DIR=:memory:\)/], []],
     ['subdomain mode says so', { ...base, previewDomain: 'preview.example.com' }, [/Subdomain mode: forwards answer at pf-<id>\.preview\.example\.com/], []],
   ])('%s', (_name, options, present, absent) => {
     const text = startupBanner(options);

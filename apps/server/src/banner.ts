@@ -9,8 +9,13 @@ export function startupBanner(options: {
   adminToken: string;
   generated: boolean;
   previewDomain?: string | undefined;
+  /** Where forwards are kept: the database file, or `:memory:`. */
+  store?: string;
 }): string {
   const lines = ['', `  Porthole is listening on ${options.url}`];
+  if (options.store !== undefined) {
+    lines.push(options.store === ':memory:' ? '  Forwards are kept in memory only (PORTHOLE_DATA_DIR=:memory:)' : `  Forwards are kept in ${options.store}`);
+  }
   if (options.publicUrl !== options.url) lines.push(`  Public URL: ${options.publicUrl}`);
   if (options.previewDomain !== undefined) {
     lines.push(`  Subdomain mode: forwards answer at pf-<id>.${options.previewDomain} (proxy_url uses it)`);

@@ -24,6 +24,7 @@ describe('parseConfig', () => {
       sessionTtlMs: 86400000,
       linkTtlMs: 300000,
       logLevel: 'info',
+      dataDir: './data',
     });
   });
 
@@ -44,6 +45,8 @@ describe('parseConfig', () => {
     ['localhost as the preview domain (browsers resolve *.localhost themselves)', { PORTHOLE_PREVIEW_DOMAIN: 'localhost' }, { previewDomain: 'localhost' }],
     ['JWTs with a secret, an issuer and an audience', { PORTHOLE_JWT_SECRET: 's'.repeat(32), PORTHOLE_JWT_ISSUER: 'https://id.example', PORTHOLE_JWT_AUDIENCE: 'porthole' }, { jwt: { secret: 's'.repeat(32), issuer: 'https://id.example', audience: 'porthole' } }],
     ['JWTs against a JWKS', { PORTHOLE_JWKS_URL: 'https://id.example/jwks.json' }, { jwt: { jwksUrl: 'https://id.example/jwks.json' } }],
+    ['a data directory', { PORTHOLE_DATA_DIR: '/var/lib/porthole' }, { dataDir: '/var/lib/porthole' }],
+    ['forwards in memory only', { PORTHOLE_DATA_DIR: ':memory:' }, { dataDir: ':memory:' }],
     ['session and link lifetimes', { PORTHOLE_SESSION_TTL_MS: '3600000', PORTHOLE_LINK_TTL_MS: '60000' }, { sessionTtlMs: 3600000, linkTtlMs: 60000 }],
   ])('reads %s', (_description, env, expected) => {
     expect(parseConfig(env)).toMatchObject(expected);

@@ -37,6 +37,11 @@ export interface PortholeConfig {
   readonly sessionTtlMs: number;
   readonly linkTtlMs: number;
   readonly logLevel: LogLevel;
+  /**
+   * PORTHOLE_DATA_DIR: where the forwards' SQLite database lives (`porthole.db`), so that
+   * forwards survive a restart; `:memory:` keeps them in process memory only.
+   */
+  readonly dataDir: string;
 }
 
 export class ConfigError extends Error {
@@ -220,5 +225,6 @@ export function parseConfig(env: Env, readFile: (path: string) => string = (path
     sessionTtlMs: integer(env, 'PORTHOLE_SESSION_TTL_MS', 24 * 60 * 60 * 1000, 60 * 1000, 365 * 24 * 60 * 60 * 1000),
     linkTtlMs: integer(env, 'PORTHOLE_LINK_TTL_MS', 5 * 60 * 1000, 1000, 24 * 60 * 60 * 1000),
     logLevel: oneOf(env, 'PORTHOLE_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    dataDir: read(env, 'PORTHOLE_DATA_DIR') ?? './data',
   };
 }

@@ -3,10 +3,10 @@ import {
   CryptoIdGenerator,
   ForwardLifecycle,
   ForwardService,
-  InMemoryForwardStore,
   InProcessEventBus,
   systemClock,
   type ContainerRuntime,
+  type ForwardStore,
 } from '@porthole/core';
 import { AnyOfAuthenticators, HostPortListeners, JwtAuthenticator, StaticTokenAuthenticator, createPortholeHttp } from '@porthole/http-api';
 import type { Logger } from 'pino';
@@ -18,19 +18,21 @@ export interface Wiring {
   readonly logger: Logger;
   readonly runtime: ContainerRuntime;
   readonly adminToken: string;
+  /** Opened by the caller, which closes it after the server (see openForwardStore). */
+  readonly store: ForwardStore;
 }
 
 /**
  * The one place that knows every package. Core classes carry no decorators; each is built
  * by a factory here from the ports it needs.
  */
-export function buildContainer({ config, logger, runtime, adminToken }: Wiring): Container {
+export function buildContainer({ config, logger, runtime, adminToken, store }: Wiring): Container {
   const container = new Container({ defaultScope: 'Singleton' });
   container.bind(TOKENS.Config).toConstantValue(config);
   container.bind(TOKENS.Logger).toConstantValue(logger);
   container.bind(TOKENS.AdminToken).toConstantValue(adminToken);
   container.bind(TOKENS.ContainerRuntime).toConstantValue(runtime);
-  container.bind(TOKENS.ForwardStore).toDynamicValue(() => new InMemoryForwardStore());
+  container.bind(TOKENS.ForwardStore).toConstantValue(store);
   container
     .bind(TOKENS.HostPorts)
     .toDynamicValue(

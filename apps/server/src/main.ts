@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       adminToken: running.adminToken,
       generated: running.adminTokenGenerated,
       previewDomain: config.previewDomain,
+      store: running.store,
     }) + '\n',
   );
   logger.info({ url: running.url, publicUrl: running.publicUrl }, 'porthole started');

@@ -1,11 +1,12 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ContainerRuntime } from '@porthole/core';
+import type { ContainerRuntime, ForwardService, ForwardStore } from '@porthole/core';
 import type { Logger } from 'pino';
 import { generateAdminToken } from './admin-token';
 import type { PortholeConfig } from './config';
 import { buildContainer } from './container';
+import { openForwardStore, type OpenedStore } from './forward-store';
 import { selectRuntime } from './runtime-selection';
 import { TOKENS } from './tokens';
 
@@ -16,6 +17,8 @@ export interface RunningPorthole {
   readonly publicUrl: string;
   readonly adminToken: string;
   readonly adminTokenGenerated: boolean;
+  /** Where forwards are kept: the database file, `:memory:`, or `given` (StartOptions.store). */
+  readonly store: string;
   /**
    * Stops accepting, closes tunnels with 1001 and proxied connections, and resolves when
    * every socket is gone or after `graceMs`, whichever comes first.
@@ -29,6 +32,23 @@ export interface StartOptions {
   readonly runtime?: ContainerRuntime;
   /** Where runtime selection reads KUBECONFIG and friends; default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Overrides PORTHOLE_DATA_DIR's store (tests, embedding); the caller closes it. */
+  readonly store?: ForwardStore;
+}
+
+/**
+ * Start-up with forwards from storage: stale ones go (one log line each, saying why), the
+ * others get their host port back. Resolves when that is done.
+ */
+async function restoreForwards(forwards: ForwardService, logger: Logger, location: string): Promise<void> {
+  const report = await forwards.restore();
+  for (const { forward, reason } of report.removed) {
+    logger.info({ forwardId: forward.id, containerId: forward.containerId, containerPort: forward.containerPort, reason }, `removed a stored forward at start-up: ${reason}`);
+  }
+  for (const { forward, message } of report.portsNotReopened) {
+    logger.warn({ forwardId: forward.id, localPort: forward.localPort }, `kept a stored forward without its host port: ${message}`);
+  }
+  logger.info({ store: location, kept: report.kept.length, removed: report.removed.length }, 'forwards restored');
 }
 
 function hostForUrl(address: AddressInfo): string {
@@ -39,7 +59,16 @@ function hostForUrl(address: AddressInfo): string {
 /** Builds everything, listens, and starts following container lifecycles. */
 export async function startPorthole(config: PortholeConfig, options: StartOptions): Promise<RunningPorthole> {
   const { logger } = options;
-  const runtime = options.runtime ?? (await selectRuntime(config, logger, options.env));
+  // The store first: a data directory Porthole cannot use is the quicker thing to report.
+  const opened: OpenedStore =
+    options.store === undefined ? openForwardStore(config.dataDir) : { store: options.store, location: 'given', close: () => undefined };
+  let runtime: ContainerRuntime;
+  try {
+    runtime = options.runtime ?? (await selectRuntime(config, logger, options.env));
+  } catch (error) {
+    opened.close();
+    throw error;
+  }
   const adminTokenGenerated = config.adminToken === undefined;
   const adminToken = config.adminToken ?? generateAdminToken();
 
@@ -52,28 +81,55 @@ export async function startPorthole(config: PortholeConfig, options: StartOption
     keepAliveTimeout: 65_000,
   });
   server.listen(config.port, config.host);
-  await Promise.race([
-    once(server, 'listening'),
-    once(server, 'error').then(([error]) => {
-      throw error;
-    }),
-  ]);
+  try {
+    await Promise.race([
+      once(server, 'listening'),
+      once(server, 'error').then(([error]) => {
+        throw error;
+      }),
+    ]);
+  } catch (error) {
+    opened.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const url = `http://${hostForUrl(address)}:${address.port}`;
   // Links are built from the public URL, which defaults to where we actually listen (so
   // port 0 works); the wiring therefore happens after listen, before any I/O turn.
   const publicUrl = config.publicUrl ?? url;
-  const container = buildContainer({ config: { ...config, publicUrl }, logger, runtime, adminToken });
+  const container = buildContainer({ config: { ...config, publicUrl }, logger, runtime, adminToken, store: opened.store });
   const http = container.get(TOKENS.Http);
   const lifecycle = container.get(TOKENS.ForwardLifecycle);
   const hostPorts = container.get(TOKENS.HostPorts);
-  server.on('request', http.handleRequest);
-  server.on('checkContinue', http.handleCheckContinue);
-  server.on('upgrade', http.handleUpgrade);
+  // Requests that arrive while stored forwards are being checked wait for it (a stale
+  // forward must not be served, a restored host port must be open), then go on as usual.
+  let restored = false;
+  // Following lifecycles first: a container that stops while we restore is not missed.
+  lifecycle.start();
+  const restoring = restoreForwards(container.get(TOKENS.ForwardService), logger, opened.location);
+  const whenRestored =
+    <A extends unknown[]>(handle: (...args: A) => void) =>
+    (...args: A): void => {
+      if (restored) handle(...args);
+      else void restoring.then(() => handle(...args), () => undefined);
+    };
+  server.on('request', whenRestored(http.handleRequest));
+  server.on('checkContinue', whenRestored(http.handleCheckContinue));
+  server.on('upgrade', whenRestored(http.handleUpgrade));
   // Malformed HTTP from a client: answered in the JSON shape, never a crash.
   server.on('clientError', http.handleClientError);
   server.on('connect', http.handleConnect);
-  lifecycle.start();
+  try {
+    await restoring;
+  } catch (error) {
+    lifecycle.stop();
+    server.close();
+    server.closeAllConnections();
+    await hostPorts.closeAll();
+    opened.close();
+    throw error;
+  }
+  restored = true;
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 4000): Promise<void> => {
@@ -86,9 +142,12 @@ export async function startPorthole(config: PortholeConfig, options: StartOption
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
+      // Last: lifecycle work already under way may still remove a forward.
+      await lifecycle.idle();
+      opened.close();
     })();
     return closing;
   };
 
-  return { server, url, publicUrl, adminToken, adminTokenGenerated, close };
+  return { server, url, publicUrl, adminToken, adminTokenGenerated, store: opened.location, close };
 }

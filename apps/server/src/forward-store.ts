@@ -1,0 +1,37 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { InMemoryForwardStore, type ForwardStore } from '@porthole/core';
+import { SqliteForwardStore } from '@porthole/adapters-sqlite';
+import { StartupError } from './runtime-selection';
+
+export const IN_MEMORY = ':memory:';
+export const DATABASE_FILE = 'porthole.db';
+
+export interface OpenedStore {
+  readonly store: ForwardStore;
+  /** Where the forwards live, for the start-up log: a file path, or `:memory:`. */
+  readonly location: string;
+  close(): void;
+}
+
+/**
+ * The forward store of PORTHOLE_DATA_DIR: `<dir>/porthole.db` (the directory is created
+ * if missing; the schema is brought up to date), or process memory for `:memory:`.
+ * A directory or file Porthole cannot use stops start-up with a StartupError saying which.
+ */
+export function openForwardStore(dataDir: string): OpenedStore {
+  if (dataDir === IN_MEMORY) return { store: new InMemoryForwardStore(), location: IN_MEMORY, close: () => undefined };
+  const file = path.resolve(dataDir, DATABASE_FILE);
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+  } catch (error) {
+    throw new StartupError(`PORTHOLE_DATA_DIR: cannot create ${path.dirname(file)}: ${(error as Error).message}`);
+  }
+  let store: SqliteForwardStore;
+  try {
+    store = new SqliteForwardStore(file);
+  } catch (error) {
+    throw new StartupError(`PORTHOLE_DATA_DIR: cannot open the database ${file}: ${(error as Error).message}`);
+  }
+  return { store, location: file, close: () => store.close() };
+}
