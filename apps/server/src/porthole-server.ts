@@ -64,24 +64,21 @@ export async function startPorthole(config: PortholeConfig, options: StartOption
   // port 0 works); the wiring therefore happens after listen, before any I/O turn.
   const publicUrl = config.publicUrl ?? url;
   const container = buildContainer({ config: { ...config, publicUrl }, logger, runtime, adminToken });
-  const http = container.get(TOKENS.Http);
-  const lifecycle = container.get(TOKENS.ForwardLifecycle);
-  const hostPorts = container.get(TOKENS.HostPorts);
+  const porthole = container.get(TOKENS.Porthole);
+  const { http } = porthole;
   server.on('request', http.handleRequest);
   server.on('checkContinue', http.handleCheckContinue);
   server.on('upgrade', http.handleUpgrade);
   // Malformed HTTP from a client: answered in the JSON shape, never a crash.
   server.on('clientError', http.handleClientError);
   server.on('connect', http.handleConnect);
-  lifecycle.start();
+  porthole.start();
 
   let closing: Promise<void> | undefined;
   const close = (graceMs = 4000): Promise<void> => {
     closing ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      lifecycle.stop();
-      http.shutdown();
-      void hostPorts.closeAll();
+      void porthole.close();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;

@@ -197,3 +197,29 @@ it('refuses what lies outside the base path at Porthole’s own server', async (
     server.close();
   }
 });
+
+it('answers at the root when told to, whatever the public URL’s path (apps/server behind a proxy)', async () => {
+  const runtime = new FakeContainerRuntime([{ id: CONTAINER, name: 'web', owner: 'alice' }]);
+  runtime.listen(CONTAINER, 8080, web.address);
+  const porthole = createPorthole({ runtime, store: new InMemoryForwardStore(), authenticator: platformAuth, publicUrl: 'https://example.com/porthole', basePath: '' });
+  const server = createServer(porthole.http.handleRequest);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const created = await httpRequest({
+      port,
+      method: 'POST',
+      path: '/api/containers/web/port-forwards',
+      headers: { ...alice, 'content-type': 'application/json' },
+      body: JSON.stringify({ container_port: 8080 }),
+    });
+    expect(created.status).toBe(201);
+    const forward = JSON.parse(created.text) as { id: string; proxy_url: string };
+    expect(forward.proxy_url).toBe(`https://example.com/porthole/p/${forward.id}/`);
+    expect((await httpRequest({ port, path: `/p/${forward.id}/`, headers: alice })).status).toBe(200);
+  } finally {
+    await porthole.close();
+    server.close();
+  }
+});

@@ -39,6 +39,11 @@ export interface PortholeOptions extends Pick<PortholeHttpOptions, 'logger' | 'l
    * answers: mount the router with `app.use(porthole.router)` (or at that same path).
    */
   readonly publicUrl: string;
+  /**
+   * Where Porthole answers, when it is not the public URL's path: apps/server answers at
+   * the root ('') whatever PORTHOLE_PUBLIC_URL says, as it always has.
+   */
+  readonly basePath?: string;
   readonly policy?: ForwardPolicy;
   /**
    * Hands out `local_port`. Default: a RangePortAllocator over 20000-29999 that only
@@ -90,7 +95,7 @@ const ROOT_ROUTES = /^\/(?:p\/|ws\/port-forward\/|api\/containers(?:[/?]|$)|heal
  */
 export function createPorthole(options: PortholeOptions): Porthole {
   const logger = options.logger ?? silentLogger;
-  const basePath = basePathOf(options.publicUrl);
+  const basePath = options.basePath ?? basePathOf(options.publicUrl);
   const previewDomain = options.browser?.previewDomain ?? DEFAULT_BROWSER_OPTIONS.previewDomain;
   const localPorts = options.localPorts ?? new RangePortAllocator(DEFAULT_LOCAL_PORT_RANGE);
   const events = new InProcessEventBus((error) => logger.error({ err: error }, 'forward event listener failed'));
