@@ -8,7 +8,7 @@ import { FakeContainerRuntime } from '@porthole/core/testing';
 import type { Authenticator } from '../auth/authenticator';
 import { startHttpEcho, startTcpServer, startWsEcho, type HttpEcho, type TcpFixture, type WsEcho } from '../testing/fixtures';
 import { httpRequest } from '../testing/http-client';
-import { TEST_TIMEOUT_MS, WAIT_MS } from '../testing/test-timeouts';
+import { TEST_TIMEOUT_MS } from '../testing/test-timeouts';
 import { createPorthole, type Porthole } from './create-porthole';
 
 jest.setTimeout(TEST_TIMEOUT_MS);
@@ -169,7 +169,7 @@ describe.each([
     expect((await tunnel.first).toString()).toBe('ping through the tunnel');
     const closed = once(tunnel.ws, 'close');
     await platform.porthole.close();
-    const [code] = (await Promise.race([closed, new Promise((_r, reject) => setTimeout(() => reject(new Error('not closed')), WAIT_MS))])) as [number];
+    const [code] = (await closed) as [number];
     expect(code).toBe(1001);
   });
 
