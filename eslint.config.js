@@ -102,6 +102,18 @@ module.exports = tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [deepCoreImports] }] },
   },
   {
+    // An example uses the packages as a platform would: by their public entries.
+    files: ['examples/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          deepCoreImports,
+          { group: ['@porthole/*/src/**', '@porthole/*/dist/**', '**/packages/*/src/**', '**/apps/**'], message: 'An example imports @porthole packages by their public entry, as a platform would.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['packages/cli/src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', cliImports(false)] },
   },

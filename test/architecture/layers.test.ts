@@ -29,6 +29,7 @@ describe('layer rules', () => {
     ['an adapter importing delivery', 'packages/adapters-docker/src/probe.ts', '@porthole/http-api'],
     ['delivery importing a runtime adapter', 'packages/http-api/src/probe.ts', '@porthole/adapters-docker'],
     ['delivery importing dockerode', 'packages/http-api/src/probe.ts', 'dockerode'],
+    ['an example reaching into a package', 'examples/embed/src/probe.ts', '../../../packages/http-api/src/app'],
   ])('refuses %s', async (_description, file, target) => {
     const errors = await restrictedImportErrors(file, `import x from '${target}';\nexport const y = x;\n`);
     expect(errors).toHaveLength(1);
@@ -38,6 +39,7 @@ describe('layer rules', () => {
     ['core importing node built-ins', 'packages/core/src/probe.ts', 'node:net'],
     ['an adapter importing core', 'packages/adapters-docker/src/probe.ts', '@porthole/core'],
     ['the server importing everything', 'apps/server/src/probe.ts', '@porthole/adapters-docker'],
+    ['an example importing public entries', 'examples/embed/src/probe.ts', '@porthole/http-api'],
   ])('allows %s', async (_description, file, target) => {
     expect(await restrictedImportErrors(file, `import x from '${target}';\nexport const y = x;\n`)).toEqual([]);
   });

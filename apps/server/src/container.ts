@@ -1,14 +1,6 @@
 import { Container } from 'inversify';
-import {
-  CryptoIdGenerator,
-  ForwardLifecycle,
-  ForwardService,
-  InProcessEventBus,
-  systemClock,
-  type ContainerRuntime,
-  type ForwardStore,
-} from '@porthole/core';
-import { AnyOfAuthenticators, HostPortListeners, JwtAuthenticator, StaticTokenAuthenticator, createPortholeHttp } from '@porthole/http-api';
+import type { ContainerRuntime, ForwardStore } from '@porthole/core';
+import { AnyOfAuthenticators, HostPortListeners, JwtAuthenticator, StaticTokenAuthenticator, createPorthole } from '@porthole/http-api';
 import type { Logger } from 'pino';
 import type { PortholeConfig } from './config';
 import { TOKENS } from './tokens';
@@ -23,8 +15,9 @@ export interface Wiring {
 }
 
 /**
- * The one place that knows every package. Core classes carry no decorators; each is built
- * by a factory here from the ports it needs.
+ * The one place that knows every package. Core classes carry no decorators: the ports are
+ * bound here, and createPorthole (the same wiring a platform that embeds Porthole uses)
+ * builds the forwards, their lifecycle and the HTTP side over them.
  */
 export function buildContainer({ config, logger, runtime, adminToken, store }: Wiring): Container {
   const container = new Container({ defaultScope: 'Singleton' });
@@ -45,33 +38,6 @@ export function buildContainer({ config, logger, runtime, adminToken, store }: W
           limits: { bytesPerSecond: config.tunnelBytesPerSecond, idleTimeoutMs: config.tunnelIdleTimeoutMs },
         }),
     );
-  container.bind(TOKENS.LocalPortAllocator).toService(TOKENS.HostPorts);
-  container.bind(TOKENS.Clock).toConstantValue(systemClock);
-  container.bind(TOKENS.IdGenerator).toDynamicValue(() => new CryptoIdGenerator());
-  container
-    .bind(TOKENS.EventBus)
-    .toDynamicValue(() => new InProcessEventBus((error) => logger.error({ err: error }, 'forward event listener failed')));
-
-  container.bind(TOKENS.ForwardService).toDynamicValue((ctx) => {
-    const service = new ForwardService({
-      runtime: ctx.get(TOKENS.ContainerRuntime),
-      store: ctx.get(TOKENS.ForwardStore),
-      localPorts: ctx.get(TOKENS.LocalPortAllocator),
-      ids: ctx.get(TOKENS.IdGenerator),
-      clock: ctx.get(TOKENS.Clock),
-      events: ctx.get(TOKENS.EventBus),
-      policy: { maxForwardsPerContainer: config.maxForwardsPerContainer },
-    });
-    // The listeners relay through the service, which in turn allocates through them.
-    ctx.get(TOKENS.HostPorts).attach(service);
-    return service;
-  });
-  container.bind(TOKENS.ForwardLifecycle).toDynamicValue(
-    (ctx) =>
-      new ForwardLifecycle(ctx.get(TOKENS.ContainerRuntime), ctx.get(TOKENS.ForwardService), ({ msg, ...rest }) =>
-        logger.info(rest, msg),
-      ),
-  );
   container
     .bind(TOKENS.Authenticator)
     .toDynamicValue(
@@ -80,15 +46,17 @@ export function buildContainer({ config, logger, runtime, adminToken, store }: W
         return config.jwt === undefined ? tokens : new AnyOfAuthenticators([tokens, new JwtAuthenticator(config.jwt)]);
       },
     );
-  container.bind(TOKENS.Http).toDynamicValue((ctx) => {
-    const runtimeForReadiness = ctx.get(TOKENS.ContainerRuntime);
-    return createPortholeHttp({
-      forwards: ctx.get(TOKENS.ForwardService),
+  container.bind(TOKENS.Porthole).toDynamicValue((ctx) =>
+    createPorthole({
+      runtime: ctx.get(TOKENS.ContainerRuntime),
+      store: ctx.get(TOKENS.ForwardStore),
       authenticator: ctx.get(TOKENS.Authenticator),
-      readiness: () => runtimeForReadiness.ping(),
-      forwardEvents: ctx.get(TOKENS.EventBus),
       publicUrl: config.publicUrl,
+      // At the root whatever the public URL's path: a proxy in front may strip it.
+      basePath: '',
       logger,
+      localPorts: ctx.get(TOKENS.HostPorts),
+      policy: { maxForwardsPerContainer: config.maxForwardsPerContainer },
       limits: {
         proxyMaxBytes: config.proxyMaxBytes,
         proxyIdleTimeoutMs: config.proxyIdleTimeoutMs,
@@ -96,7 +64,7 @@ export function buildContainer({ config, logger, runtime, adminToken, store }: W
         tunnelIdleTimeoutMs: config.tunnelIdleTimeoutMs,
       },
       browser: { previewDomain: config.previewDomain, sessionTtlMs: config.sessionTtlMs, linkTtlMs: config.linkTtlMs },
-    });
-  });
+    }),
+  );
   return container;
 }

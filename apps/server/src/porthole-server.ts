@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ContainerRuntime, ForwardService, ForwardStore } from '@porthole/core';
+import type { ContainerRuntime, ForwardStore, RestoreReport } from '@porthole/core';
 import type { Logger } from 'pino';
 import { generateAdminToken } from './admin-token';
 import type { PortholeConfig } from './config';
@@ -36,12 +36,8 @@ export interface StartOptions {
   readonly store?: ForwardStore;
 }
 
-/**
- * Start-up with forwards from storage: stale ones go (one log line each, saying why), the
- * others get their host port back. Resolves when that is done.
- */
-async function restoreForwards(forwards: ForwardService, logger: Logger, location: string): Promise<void> {
-  const report = await forwards.restore();
+/** What start-up made of the stored forwards: a line per removed one, saying why. */
+function logRestore(report: RestoreReport, logger: Logger, location: string): void {
   for (const { forward, reason } of report.removed) {
     logger.info({ forwardId: forward.id, containerId: forward.containerId, containerPort: forward.containerPort, reason }, `removed a stored forward at start-up: ${reason}`);
   }
@@ -98,15 +94,12 @@ export async function startPorthole(config: PortholeConfig, options: StartOption
   // port 0 works); the wiring therefore happens after listen, before any I/O turn.
   const publicUrl = config.publicUrl ?? url;
   const container = buildContainer({ config: { ...config, publicUrl }, logger, runtime, adminToken, store: opened.store });
-  const http = container.get(TOKENS.Http);
-  const lifecycle = container.get(TOKENS.ForwardLifecycle);
-  const hostPorts = container.get(TOKENS.HostPorts);
+  const porthole = container.get(TOKENS.Porthole);
+  const { http } = porthole;
   // Requests that arrive while stored forwards are being checked wait for it (a stale
   // forward must not be served, a restored host port must be open), then go on as usual.
   let restored = false;
-  // Following lifecycles first: a container that stops while we restore is not missed.
-  lifecycle.start();
-  const restoring = restoreForwards(container.get(TOKENS.ForwardService), logger, opened.location);
+  const restoring = porthole.start().then((report) => logRestore(report, logger, opened.location));
   const whenRestored =
     <A extends unknown[]>(handle: (...args: A) => void) =>
     (...args: A): void => {
@@ -122,10 +115,9 @@ export async function startPorthole(config: PortholeConfig, options: StartOption
   try {
     await restoring;
   } catch (error) {
-    lifecycle.stop();
     server.close();
     server.closeAllConnections();
-    await hostPorts.closeAll();
+    await porthole.close();
     opened.close();
     throw error;
   }
@@ -135,15 +127,13 @@ export async function startPorthole(config: PortholeConfig, options: StartOption
   const close = (graceMs = 4000): Promise<void> => {
     closing ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      lifecycle.stop();
-      http.shutdown();
-      void hostPorts.closeAll();
+      // Settles once lifecycle work already under way is done: the store closes after it.
+      const portholeClosed = porthole.close();
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
-      // Last: lifecycle work already under way may still remove a forward.
-      await lifecycle.idle();
+      await portholeClosed;
       opened.close();
     })();
     return closing;

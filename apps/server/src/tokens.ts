@@ -1,15 +1,6 @@
 import type { ServiceIdentifier } from 'inversify';
-import type {
-  Clock,
-  ContainerRuntime,
-  ForwardLifecycle,
-  ForwardService,
-  ForwardStore,
-  IdGenerator,
-  InProcessEventBus,
-  LocalPortAllocator,
-} from '@porthole/core';
-import type { Authenticator, HostPortListeners, PortholeHttp } from '@porthole/http-api';
+import type { ContainerRuntime, ForwardStore } from '@porthole/core';
+import type { Authenticator, HostPortListeners, Porthole } from '@porthole/http-api';
 import type { Logger } from 'pino';
 import type { PortholeConfig } from './config';
 
@@ -20,13 +11,8 @@ export const TOKENS = {
   AdminToken: Symbol.for('porthole.AdminToken') as ServiceIdentifier<string>,
   ContainerRuntime: Symbol.for('porthole.ContainerRuntime') as ServiceIdentifier<ContainerRuntime>,
   ForwardStore: Symbol.for('porthole.ForwardStore') as ServiceIdentifier<ForwardStore>,
-  LocalPortAllocator: Symbol.for('porthole.LocalPortAllocator') as ServiceIdentifier<LocalPortAllocator>,
   HostPorts: Symbol.for('porthole.HostPorts') as ServiceIdentifier<HostPortListeners>,
-  Clock: Symbol.for('porthole.Clock') as ServiceIdentifier<Clock>,
-  IdGenerator: Symbol.for('porthole.IdGenerator') as ServiceIdentifier<IdGenerator>,
-  EventBus: Symbol.for('porthole.EventBus') as ServiceIdentifier<InProcessEventBus>,
-  ForwardService: Symbol.for('porthole.ForwardService') as ServiceIdentifier<ForwardService>,
-  ForwardLifecycle: Symbol.for('porthole.ForwardLifecycle') as ServiceIdentifier<ForwardLifecycle>,
   Authenticator: Symbol.for('porthole.Authenticator') as ServiceIdentifier<Authenticator>,
-  Http: Symbol.for('porthole.Http') as ServiceIdentifier<PortholeHttp>,
+  /** Forwards, their lifecycle and every inbound adapter: createPorthole over the ports above. */
+  Porthole: Symbol.for('porthole.Porthole') as ServiceIdentifier<Porthole>,
 };

@@ -14,8 +14,10 @@ import { silentLogger, type Logger } from './logger';
 import { BrowserSessions } from './browser/browser-sessions';
 import { forwardIdFromHost } from './browser/preview-host';
 import { ForwardProxy, previewTarget } from './proxy/forward-proxy';
+import { parseProxyUrl, underBasePath } from './proxy/proxy-path';
 import { ProxyAccess } from './proxy/proxy-access';
 import { declaredBodyTooLarge } from './request-body';
+import { withinBasePath } from './base-path';
 import { PublicUrls } from './public-urls';
 import { requestIdOf } from './request-id';
 import { healthRouter } from './rest/health.router';
@@ -38,6 +40,11 @@ export interface PortholeHttpOptions {
   readonly logger?: Logger;
   readonly limits?: Partial<HttpLimits>;
   readonly browser?: Partial<BrowserOptions>;
+  /**
+   * Path every route is served under, e.g. `/porthole` when a platform mounts Porthole
+   * below its own routes (createPorthole takes it from publicUrl). Default '': the root.
+   */
+  readonly basePath?: string;
 }
 
 /** How browsers reach forwards (README "Browsers"). */
@@ -81,7 +88,6 @@ export interface PortholeHttp {
   shutdown(): void;
 }
 
-const PROXY_PATH = /^\/p\/[^/?#]*/;
 const TUNNEL_PATH = /^\/ws\/port-forward\/([^/?#]+)\/?(?:\?.*)?$/;
 
 function isWebSocketUpgrade(req: IncomingMessage): boolean {
@@ -158,6 +164,13 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   const proxy = new ForwardProxy({ ...deps, access, publicScheme: urls.isSecure ? 'https:' : 'http:' });
   const tunnel = new TunnelServer(deps);
   const previewForward = (req: IncomingMessage) => forwardIdFromHost(req.headers.host, browser.previewDomain);
+  const basePath = options.basePath ?? '';
+  // `/p/...` under the base path, with the prefix the browser sees; undefined otherwise.
+  const proxyTargetOf = (url: string) => {
+    const local = withinBasePath(url, basePath);
+    const target = local === undefined ? undefined : parseProxyUrl(local);
+    return target === undefined || target.kind === 'no_match' ? undefined : underBasePath(target, basePath);
+  };
 
   const unsubscribe = options.forwardEvents.subscribe((event) => {
     if (event.type !== 'forward_removed') return;
@@ -181,28 +194,31 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   // Without this, an error thrown by Express itself (a URL it cannot decode) would get
   // its default HTML page with a stack trace.
   app.use(expressErrorHandler(logger));
+  // Under a base path the routes above see the rest of the path, and `req.baseUrl` (the
+  // Location of a created forward) carries the base.
+  const served = basePath === '' ? app : express().disable('x-powered-by').use(basePath, app);
 
   const handleRequest: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
     const preview = previewForward(req);
-    const proxied = preview !== undefined || PROXY_PATH.test(url);
-    logWhenDone(req, res, logger, proxied);
-    if (preview !== undefined) {
-      proxy.handleRequest(req, res, previewTarget(preview, url));
-      return;
-    }
-    if (proxied) {
-      proxy.handleRequest(req, res);
+    const target = preview === undefined ? proxyTargetOf(url) : previewTarget(preview, url);
+    logWhenDone(req, res, logger, target !== undefined);
+    if (target !== undefined) {
+      proxy.handleRequest(req, res, target);
       return;
     }
     res.setHeader('x-request-id', requestIdOf(req));
-    app(req, res);
+    if (withinBasePath(url, basePath) === undefined) {
+      sendError(req, res, HttpErrors.routeNotFound(req.method ?? 'GET', url.split('?')[0] ?? url), logger, { html: true });
+      return;
+    }
+    served(req, res);
   };
 
   // "100 Continue" invites the body; a stranger or an oversized body gets the refusal
   // first. The handlers below check both again, so this only decides when to say go on.
   const handleCheckContinue: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
-    const limit = PROXY_PATH.test(req.url ?? '/') ? limits.proxyMaxBytes : limits.apiMaxBytes;
+    const limit = proxyTargetOf(req.url ?? '/') !== undefined ? limits.proxyMaxBytes : limits.apiMaxBytes;
     authenticateRequest(req, options.authenticator, { allowSubprotocol: false }).then(
       () => {
         if (!declaredBodyTooLarge(req, limit) && !res.headersSent) res.writeContinue();
@@ -217,14 +233,16 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
     // A client reset during the handshake must not become an unhandled 'error'.
     socket.on('error', (error) => logger.debug({ err: error, requestId: requestIdOf(req) }, 'upgrade socket error'));
     const preview = previewForward(req);
+    const local = withinBasePath(url, basePath);
+    const target = preview === undefined ? proxyTargetOf(url) : previewTarget(preview, url);
     if (!isWebSocketUpgrade(req)) {
       serveIgnoringUpgrade(req, socket, handleRequest, logger);
-    } else if (preview !== undefined) {
-      proxy.handleUpgrade(req, socket, head, previewTarget(preview, url));
-    } else if (TUNNEL_PATH.test(url)) {
+    } else if (target !== undefined) {
+      proxy.handleUpgrade(req, socket, head, target);
+    } else if (local !== undefined && TUNNEL_PATH.test(local)) {
+      // The tunnel reads its forward id from req.url; no link of its depends on the base.
+      req.url = local;
       tunnel.handleUpgrade(req, socket, head);
-    } else if (PROXY_PATH.test(url)) {
-      proxy.handleUpgrade(req, socket, head);
     } else {
       rejectUpgrade(socket, HttpErrors.routeNotFound('GET', url.split('?')[0] ?? url), logger, requestIdOf(req));
     }

@@ -18,3 +18,10 @@ export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
 export type { Logger } from './logger';
 export type { ForwardJson } from './rest/forward-view';
 export { TunnelClose } from './tunnel/close-codes';
+export {
+  createPorthole,
+  DEFAULT_LOCAL_PORT_RANGE,
+  type Porthole,
+  type PortholeOptions,
+  type PortholeRouter,
+} from './embed/create-porthole';

@@ -34,3 +34,14 @@ export function parseProxyUrl(rawUrl: string): ProxyTarget {
   if (forwardId === '') return { kind: 'forward', forwardId, prefix, upstreamUrl: `/${rest}` };
   return { kind: 'redirect', forwardId, prefix, location: `${prefix}/${rest}`, upstreamUrl: `/${rest}` };
 }
+
+/**
+ * The target of a request that arrived under a base path (Porthole mounted at `/porthole`
+ * by a platform): the prefix the browser sees, and so the session cookie's path, the
+ * redirects and the app's `X-Forwarded-Prefix`, carry the base path too.
+ */
+export function underBasePath<T extends ProxyTarget>(target: T, basePath: string): T {
+  if (basePath === '' || target.kind === 'no_match') return target;
+  const prefix = `${basePath}${target.prefix}`;
+  return target.kind === 'redirect' ? { ...target, prefix, location: `${basePath}${target.location}` } : { ...target, prefix };
+}
