@@ -9,7 +9,7 @@ export {
 export { FORWARD_ID_PREFIX, isForwardId, type ForwardId } from './domain/forward-id';
 export { MAX_FORWARD_NAME_LENGTH, type PortForward } from './domain/port-forward';
 export { MAX_PORT, MIN_PORT, isPortNumber, parsePortNumber, type PortNumber } from './domain/port-number';
-export type { Principal } from './domain/principal';
+export { PLANS, isPlan, planOf, type Plan, type Principal } from './domain/principal';
 
 export { systemClock, type Clock } from './ports/clock.port';
 export {
