@@ -15,6 +15,7 @@ export function forwardOf(containerId: string, containerPort: number, extra: Par
     containerPort: containerPort as PortNumber,
     localPort: (20000 + (sequence % 9000)) as PortNumber,
     name: null,
+    customDomain: null,
     owner: null,
     incarnation: 'life-1',
     createdAt: new Date(1_800_000_000_000 + sequence),
@@ -68,6 +69,32 @@ export function describeForwardStoreContract(name: string, open: () => Promise<{
       expect(await store.remove(first.id)).toEqual(first);
       expect(await store.remove(first.id)).toBeUndefined();
       expect(await store.insert(forwardOf('c1', 80), 10)).toEqual({ ok: true });
+    });
+
+    it('keeps a custom domain to one forward, on insert and on update, and frees it with the forward', async () => {
+      const first = forwardOf('c1', 80, { customDomain: 'app.example.com' });
+      expect(await store.insert(first, 10)).toEqual({ ok: true });
+      expect(await store.insert(forwardOf('c2', 80, { customDomain: 'app.example.com' }), 10)).toEqual({ ok: false, reason: 'domain_taken' });
+      const second = forwardOf('c2', 81);
+      await store.insert(second, 10);
+      expect(await store.setCustomDomain(second.id, 'app.example.com')).toEqual({ ok: false, reason: 'domain_taken' });
+      // Setting a forward's own domain again is no clash.
+      expect(await store.setCustomDomain(first.id, 'app.example.com')).toEqual({ ok: true, forward: first });
+      expect(await store.setCustomDomain('pf_gone00000000000000000000' as ForwardId, 'x.example.com')).toEqual({ ok: false, reason: 'not_found' });
+      await store.remove(first.id);
+      expect(await store.setCustomDomain(second.id, 'app.example.com')).toEqual({ ok: true, forward: { ...second, customDomain: 'app.example.com' } });
+      expect((await store.get(second.id))?.customDomain).toBe('app.example.com');
+      // Many forwards without one never clash.
+      expect(await store.setCustomDomain(second.id, null)).toEqual({ ok: true, forward: second });
+      expect(await store.insert(forwardOf('c3', 1), 10)).toEqual({ ok: true });
+      expect(await store.insert(forwardOf('c3', 2), 10)).toEqual({ ok: true });
+    });
+
+    it('gives a custom domain to exactly one of 20 concurrent claims', async () => {
+      const forwards = Array.from({ length: 20 }, (_, i) => forwardOf(`claim${i}`, 80));
+      for (const forward of forwards) await store.insert(forward, 10);
+      const outcomes = await Promise.all(forwards.map((forward) => store.setCustomDomain(forward.id, 'race.example.com')));
+      expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
     });
 
     it('holds the rules under 30 concurrent inserts of 15 ports: exactly 10, no duplicates', async () => {

@@ -12,6 +12,7 @@ const forward: PortForward = {
   containerPort: 8080 as PortNumber,
   localPort: 20000 as PortNumber,
   name: null,
+  customDomain: null,
   owner: null,
   incarnation: 'life-1',
   createdAt: new Date('2026-12-03T00:00:00Z'),

@@ -27,4 +27,18 @@ describe('migrate', () => {
     insert.run('pf_a');
     expect(() => insert.run('pf_b')).toThrow(/UNIQUE constraint failed/);
   });
+
+  it('brings a version 1 database up to date, its forwards kept, without a custom domain', () => {
+    const db = new Database(':memory:');
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    db.exec(MIGRATIONS[0]!.sql);
+    db.prepare("INSERT INTO schema_migrations VALUES (1, 'then')").run();
+    db.prepare("INSERT INTO forwards (id, container_id, container_port, local_port, incarnation, created_at) VALUES ('pf_old', 'c', 80, 20000, 'l', 'then')").run();
+    migrate(db);
+    expect(db.prepare('SELECT id, custom_domain FROM forwards').all()).toEqual([{ id: 'pf_old', custom_domain: null }]);
+    const setDomain = db.prepare("UPDATE forwards SET custom_domain = 'app.example.com' WHERE id = ?");
+    setDomain.run('pf_old');
+    db.prepare("INSERT INTO forwards (id, container_id, container_port, local_port, incarnation, created_at) VALUES ('pf_new', 'c', 81, 20001, 'l', 'now')").run();
+    expect(() => setDomain.run('pf_new')).toThrow(/UNIQUE constraint failed: forwards.custom_domain/);
+  });
 });

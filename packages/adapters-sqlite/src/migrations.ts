@@ -26,6 +26,15 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: stri
       CREATE INDEX forwards_by_container ON forwards (container_id, seq);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      -- A host name the forward also answers on; one forward per name, held by the
+      -- database (NULLs do not collide in a UNIQUE index).
+      ALTER TABLE forwards ADD COLUMN custom_domain TEXT;
+      CREATE UNIQUE INDEX forwards_by_custom_domain ON forwards (custom_domain);
+    `,
+  },
 ];
 
 /** Takes the steps the database has not taken yet; returns the version it is at. */

@@ -22,19 +22,23 @@ export {
   type Unsubscribe,
 } from './ports/container-runtime.port';
 export type {
+  AccessDenialReason,
   ForwardEvent,
   ForwardEventPublisher,
   ForwardRemovalReason,
 } from './ports/forward-events.port';
-export type { ForwardStore, InsertOutcome } from './ports/forward-store.port';
+export type { DomainUpdateOutcome, ForwardStore, InsertOutcome } from './ports/forward-store.port';
 export type { IdGenerator } from './ports/id-generator.port';
 export type { LocalPortAllocator } from './ports/local-port-allocator.port';
 
 export { canAccess, checkAddForward, normalizeForwardName, type AddViolation } from './rules/forward-rules';
+export { isWithinDomain, normalizeCustomDomain } from './rules/custom-domain-rules';
+export { planTable, plansWithCustomDomains, type PlanLimits, type PlanOverrides, type PlanTable } from './rules/plan-rules';
 export {
   DEFAULT_FORWARD_POLICY,
   ForwardService,
   type CreateForwardInput,
+  type UpdateForwardInput,
   type ForwardPolicy,
   type ForwardServiceDeps,
   type RestoreReport,

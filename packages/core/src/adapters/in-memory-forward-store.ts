@@ -1,6 +1,6 @@
 import type { ForwardId } from '../domain/forward-id';
 import type { PortForward } from '../domain/port-forward';
-import type { ForwardStore, InsertOutcome } from '../ports/forward-store.port';
+import type { DomainUpdateOutcome, ForwardStore, InsertOutcome } from '../ports/forward-store.port';
 import { checkAddForward } from '../rules/forward-rules';
 
 /**
@@ -18,8 +18,18 @@ export class InMemoryForwardStore implements ForwardStore {
       maxPerContainer,
     );
     if (violation !== null) return { ok: false, reason: violation };
+    if (this.domainTaken(forward.customDomain, forward.id)) return { ok: false, reason: 'domain_taken' };
     this.forwards.set(forward.id, forward);
     return { ok: true };
+  }
+
+  async setCustomDomain(id: ForwardId, domain: string | null): Promise<DomainUpdateOutcome> {
+    const current = this.forwards.get(id);
+    if (current === undefined) return { ok: false, reason: 'not_found' };
+    if (this.domainTaken(domain, id)) return { ok: false, reason: 'domain_taken' };
+    const forward = { ...current, customDomain: domain };
+    this.forwards.set(id, forward);
+    return { ok: true, forward };
   }
 
   async get(id: ForwardId): Promise<PortForward | undefined> {
@@ -38,6 +48,12 @@ export class InMemoryForwardStore implements ForwardStore {
     const forward = this.forwards.get(id);
     this.forwards.delete(id);
     return forward;
+  }
+
+  private domainTaken(domain: string | null, by: ForwardId): boolean {
+    if (domain === null) return false;
+    for (const forward of this.forwards.values()) if (forward.customDomain === domain && forward.id !== by) return true;
+    return false;
   }
 
   private byContainer(containerId: string): PortForward[] {

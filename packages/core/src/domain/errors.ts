@@ -12,6 +12,8 @@ export const DOMAIN_ERROR_CODES = [
   'container_not_running',
   'local_port_unavailable',
   'limit_exceeded',
+  'plan_required',
+  'domain_taken',
   'upstream_unreachable',
   'runtime_unavailable',
 ] as const;
@@ -62,6 +64,16 @@ export const DomainErrors = {
   containerPaused: (ref: string) =>
     new DomainError('container_not_running', `Container "${ref}" is paused; unpause it to reach its ports.`),
   localPortUnavailable: (message: string) => new DomainError('local_port_unavailable', message),
+  invalidCustomDomain: (message: string) =>
+    new DomainError('invalid_request', message, [{ field: 'custom_domain', message }]),
+  /** A feature the caller's plan does not include; `plans` are the ones that do. */
+  planRequired: (feature: string, plan: string, plans: readonly string[]) =>
+    new DomainError(
+      'plan_required',
+      `${feature} need ${plans.length === 0 ? 'a plan that no one has here' : `the ${plans.join(' or ')} plan`}; yours is ${plan}.`,
+    ),
+  domainTaken: (domain: string) =>
+    new DomainError('domain_taken', `The domain ${domain} is already used by another port forward.`),
   limitExceeded: (max: number) =>
     new DomainError(
       'limit_exceeded',

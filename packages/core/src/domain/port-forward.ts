@@ -13,6 +13,8 @@ export interface PortForward {
   readonly containerPort: PortNumber;
   readonly localPort: PortNumber;
   readonly name: string | null;
+  /** A host name the forward also answers on (routed by `Host`), or null. Unique across forwards. */
+  readonly customDomain: string | null;
   /** The owner label of the container when the forward was made; null if unlabelled. */
   readonly owner: string | null;
   readonly incarnation: string;

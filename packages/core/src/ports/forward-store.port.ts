@@ -3,7 +3,11 @@ import type { PortForward } from '../domain/port-forward';
 
 export type InsertOutcome =
   | { readonly ok: true }
-  | { readonly ok: false; readonly reason: 'duplicate_port' | 'limit_reached' };
+  | { readonly ok: false; readonly reason: 'duplicate_port' | 'limit_reached' | 'domain_taken' };
+
+export type DomainUpdateOutcome =
+  | { readonly ok: true; readonly forward: PortForward }
+  | { readonly ok: false; readonly reason: 'not_found' | 'domain_taken' };
 
 /**
  * Where forwards live. The store is the last line of defence for the per-container rules:
@@ -13,9 +17,15 @@ export type InsertOutcome =
 export interface ForwardStore {
   /**
    * Adds the forward unless its container already has one for the same container port
-   * or already has `maxPerContainer` forwards. Rejects only when storage fails.
+   * or already has `maxPerContainer` forwards, or another forward has its custom domain.
+   * Rejects only when storage fails.
    */
   insert(forward: PortForward, maxPerContainer: number): Promise<InsertOutcome>;
+  /**
+   * Sets (or, with null, clears) the forward's custom domain, unless another forward has
+   * it; atomically, so two forwards never share one. Rejects only when storage fails.
+   */
+  setCustomDomain(id: ForwardId, domain: string | null): Promise<DomainUpdateOutcome>;
   /** Resolves undefined when there is no such forward. */
   get(id: ForwardId): Promise<PortForward | undefined>;
   /** The container's forwards, oldest first. */

@@ -1,5 +1,7 @@
 import { DomainError } from '../domain/errors';
+import { normalizeCustomDomain } from './custom-domain-rules';
 import { canAccess, checkAddForward, normalizeForwardName } from './forward-rules';
+import { planTable } from './plan-rules';
 
 const ports = (...list: number[]) => list.map((containerPort) => ({ containerPort }));
 
@@ -62,5 +64,73 @@ describe('normalizeForwardName', () => {
     expect(() => normalizeForwardName('z'.repeat(101))).toThrow(
       expect.objectContaining({ code: 'invalid_request', details: [expect.objectContaining({ field: 'name' })] }) as DomainError,
     );
+  });
+});
+
+describe('normalizeCustomDomain', () => {
+  const reserved = ['porthole.example.com', 'preview.example.com'];
+  it.each<[string, unknown, string | null]>([
+    ['absent', undefined, null],
+    ['null', null, null],
+    ['a plain host name', 'app.example.com', 'app.example.com'],
+    ['upper case and a trailing dot, as typed', ' App.Example.COM. ', 'app.example.com'],
+    ['hyphens and digits inside labels', 'my-app-2.dev-1.example.io', 'my-app-2.dev-1.example.io'],
+    ['an IDN in its xn-- form', 'xn--bcher-kva.example', 'xn--bcher-kva.example'],
+    ['a 63-character label', `${'a'.repeat(63)}.example.com`, `${'a'.repeat(63)}.example.com`],
+    ['a sibling of Porthole\'s host', 'other.example.com', 'other.example.com'],
+  ])('takes %s', (_description, value, expected) => {
+    expect(normalizeCustomDomain(value, reserved)).toBe(expected);
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['a number', 8080, /must be a host name \(a string\) or null/],
+    ['an empty string', '', /must be a host name such as/],
+    ['a single label', 'localhost', /must be a host name such as/],
+    ['a port', 'app.example.com:8080', /no port/],
+    ['a wildcard', '*.example.com', /must be a host name such as/],
+    ['an IPv4 address', '10.0.0.1', /must be a host name such as/],
+    ['an IPv6 address', '[::1]', /must be a host name such as/],
+    ['a URL', 'https://app.example.com/', /must be a host name such as/],
+    ['an empty label', 'app..example.com', /must be a host name such as/],
+    ['a label starting with a hyphen', '-app.example.com', /must be a host name such as/],
+    ['a 64-character label', `${'a'.repeat(64)}.example.com`, /must be a host name such as/],
+    ['over 253 characters', `${'a.'.repeat(127)}com`, /must be a host name such as/],
+    ['unicode (not in xn-- form)', 'bücher.example', /must be a host name such as/],
+    ['an underscore', 'my_app.example.com', /must be a host name such as/],
+    ['Porthole\'s own host', 'Porthole.Example.com', /is Porthole's own host name or lies under it \(porthole.example.com\)/],
+    ['a host under the preview domain', 'pf-abc.preview.example.com', /lies under it \(preview.example.com\)/],
+  ])('refuses %s', (_description, value, message) => {
+    expect(() => normalizeCustomDomain(value, reserved)).toThrow(message);
+    try {
+      normalizeCustomDomain(value, reserved);
+    } catch (error) {
+      expect(error).toBeInstanceOf(DomainError);
+      expect((error as DomainError).details[0]?.field).toBe('custom_domain');
+    }
+  });
+});
+
+describe('planTable', () => {
+  it.each<[string, Parameters<typeof planTable>[1], Record<string, { maxForwardsPerContainer: number; customDomains: boolean }>]>([
+    [
+      'the defaults: one cap for all, custom domains for pro and enterprise',
+      undefined,
+      {
+        free: { maxForwardsPerContainer: 10, customDomains: false },
+        pro: { maxForwardsPerContainer: 10, customDomains: true },
+        enterprise: { maxForwardsPerContainer: 10, customDomains: true },
+      },
+    ],
+    [
+      'overrides for one plan leave the others alone',
+      { free: { maxForwardsPerContainer: 3 }, enterprise: { maxForwardsPerContainer: 50 } },
+      {
+        free: { maxForwardsPerContainer: 3, customDomains: false },
+        pro: { maxForwardsPerContainer: 10, customDomains: true },
+        enterprise: { maxForwardsPerContainer: 50, customDomains: true },
+      },
+    ],
+  ])('%s', (_description, overrides, expected) => {
+    expect(planTable(10, overrides)).toEqual(expected);
   });
 });

@@ -60,7 +60,7 @@ describe('ForwardService.createForward', () => {
       createdAt: clock.now(),
     });
     expect(forward.id).toMatch(/^pf_[0-9a-z]{24}$/);
-    expect(events.events).toEqual([{ type: 'forward_created', forward }]);
+    expect(events.events).toEqual([{ type: 'forward_created', forward, principal: admin }]);
   });
 
   it('treats the full id, a short id and the name as the same container', async () => {
@@ -187,7 +187,7 @@ describe('ForwardService list, get, delete, resolve', () => {
     const forward = await service.createForward(admin, 'web', { containerPort: 1 });
     await service.deleteForward(admin, 'web', forward.id);
     expect(localPorts.has(forward.localPort)).toBe(false);
-    expect(events.events.at(-1)).toEqual({ type: 'forward_removed', forward, reason: 'deleted', detail: 'deleted by admin' });
+    expect(events.events.at(-1)).toEqual({ type: 'forward_removed', forward, reason: 'deleted', detail: 'deleted by admin', principal: admin });
     expect(await codeOf(service.deleteForward(admin, 'web', forward.id))).toBe('forward_not_found');
   });
 

@@ -3,7 +3,7 @@ import { DomainErrors, isDomainError } from '../domain/errors';
 import { isForwardId, type ForwardId } from '../domain/forward-id';
 import type { PortForward } from '../domain/port-forward';
 import { parsePortNumber, type PortNumber } from '../domain/port-number';
-import type { Principal } from '../domain/principal';
+import { planOf, type Principal } from '../domain/principal';
 import type { Clock } from '../ports/clock.port';
 import {
   RuntimeFailure,
@@ -14,11 +14,21 @@ import type { ForwardEventPublisher, ForwardRemovalReason } from '../ports/forwa
 import type { ForwardStore } from '../ports/forward-store.port';
 import type { IdGenerator } from '../ports/id-generator.port';
 import type { LocalPortAllocator } from '../ports/local-port-allocator.port';
+import { normalizeCustomDomain } from '../rules/custom-domain-rules';
 import { canAccess, normalizeForwardName } from '../rules/forward-rules';
+import { planTable, plansWithCustomDomains, type PlanOverrides, type PlanTable } from '../rules/plan-rules';
 import { KeyedMutex } from '../support/keyed-mutex';
 
 export interface ForwardPolicy {
+  /** The cap for every plan that `plans` does not give one of its own. */
   readonly maxForwardsPerContainer: number;
+  /** What each plan allows, where it differs from the defaults (see planTable). */
+  readonly plans?: PlanOverrides;
+  /**
+   * Porthole's own host names (the public URL's host, the preview domain): no custom
+   * domain may be one of them or lie below one.
+   */
+  readonly reservedDomains?: readonly string[];
 }
 
 /** A stored forward whose container no longer runs the life it was made for, and why. */
@@ -43,6 +53,12 @@ export interface CreateForwardInput {
   readonly containerPort: unknown;
   readonly localPort?: unknown;
   readonly name?: string | null;
+  readonly customDomain?: unknown;
+}
+
+/** Fields a PATCH may change. */
+export interface UpdateForwardInput {
+  readonly customDomain: unknown;
 }
 
 export interface ForwardServiceDeps {
@@ -68,10 +84,13 @@ interface PendingCreate {
 export class ForwardService {
   private readonly createLocks = new KeyedMutex();
   private readonly pendingCreates = new Map<string, Set<PendingCreate>>();
-  private readonly policy: ForwardPolicy;
+  private readonly plans: PlanTable;
+  private readonly reservedDomains: readonly string[];
 
   constructor(private readonly deps: ForwardServiceDeps) {
-    this.policy = deps.policy ?? DEFAULT_FORWARD_POLICY;
+    const policy = deps.policy ?? DEFAULT_FORWARD_POLICY;
+    this.plans = planTable(policy.maxForwardsPerContainer, policy.plans);
+    this.reservedDomains = policy.reservedDomains ?? [];
   }
 
   async createForward(
@@ -83,15 +102,18 @@ export class ForwardService {
     const requestedLocal =
       input.localPort === undefined ? undefined : parsePortNumber(input.localPort, 'local_port');
     const name = normalizeForwardName(input.name);
+    const customDomain = normalizeCustomDomain(input.customDomain, this.reservedDomains);
 
     const container = await this.findVisible(principal, containerRef);
     if (!container.running) throw DomainErrors.containerNotRunning(containerRef, container.state);
+    if (customDomain !== null) this.requireCustomDomains(principal, container.id);
+    const max = this.plans[planOf(principal)].maxForwardsPerContainer;
 
     const pending: PendingCreate = { incarnation: container.incarnation, stale: false };
     this.trackPending(container.id, pending);
     try {
       const forward = await this.createLocks.run(container.id, () =>
-        this.insertForward(container, containerPort, requestedLocal, name),
+        this.insertForward(container, { containerPort, requestedLocal, name, customDomain }, max),
       );
       // The container stopped while we were creating: the stop handler could not see the
       // forward yet, so remove it here. The caller learns the container is not running.
@@ -99,7 +121,7 @@ export class ForwardService {
         await this.removeForward(forward, 'container_stopped', 'container stopped during create');
         throw DomainErrors.containerNotRunning(containerRef, 'stopped');
       }
-      this.deps.events.publish({ type: 'forward_created', forward });
+      this.deps.events.publish({ type: 'forward_created', forward, principal });
       return forward;
     } finally {
       this.untrackPending(container.id, pending);
@@ -120,9 +142,31 @@ export class ForwardService {
     return forward;
   }
 
+  /**
+   * Sets or clears the forward's custom domain. Setting one needs a plan with custom
+   * domains (`plan_required`); clearing one is always allowed.
+   */
+  async updateForward(
+    principal: Principal,
+    containerRef: string,
+    forwardId: string,
+    input: UpdateForwardInput,
+  ): Promise<PortForward> {
+    const customDomain = normalizeCustomDomain(input.customDomain, this.reservedDomains);
+    const previous = await this.getForward(principal, containerRef, forwardId);
+    if (customDomain !== null) this.requireCustomDomains(principal, previous.containerId, previous.id);
+    if (customDomain === previous.customDomain) return previous;
+    const outcome = await this.deps.store.setCustomDomain(previous.id, customDomain);
+    if (!outcome.ok) {
+      throw outcome.reason === 'domain_taken' ? DomainErrors.domainTaken(customDomain ?? '') : DomainErrors.forwardNotFound(forwardId);
+    }
+    this.deps.events.publish({ type: 'forward_updated', forward: outcome.forward, previous, principal });
+    return outcome.forward;
+  }
+
   async deleteForward(principal: Principal, containerRef: string, forwardId: string): Promise<void> {
     const forward = await this.getForward(principal, containerRef, forwardId);
-    const removed = await this.removeForward(forward, 'deleted', `deleted by ${principal.id}`);
+    const removed = await this.removeForward(forward, 'deleted', `deleted by ${principal.id}`, principal);
     // Lost a race with another delete or with the container stopping: already gone.
     if (!removed) throw DomainErrors.forwardNotFound(forwardId);
   }
@@ -130,7 +174,9 @@ export class ForwardService {
   /** The forward behind a proxy or tunnel URL, if this caller may use it. */
   async resolveForward(principal: Principal, forwardId: string): Promise<PortForward> {
     const forward = await this.lookup(forwardId);
-    if (forward === undefined || !canAccess(principal, forward.owner)) {
+    if (forward === undefined) throw DomainErrors.forwardNotFound(forwardId);
+    if (!canAccess(principal, forward.owner)) {
+      this.deps.events.publish({ type: 'access_denied', principal, reason: 'not_owner', container: forward.containerId, forwardId: forward.id });
       throw DomainErrors.forwardNotFound(forwardId);
     }
     return forward;
@@ -269,13 +315,26 @@ export class ForwardService {
     return null;
   }
 
+  /** Custom domains are a plan feature: a caller without it is refused (and audited). */
+  private requireCustomDomains(principal: Principal, containerId: string, forwardId?: string): void {
+    const plan = planOf(principal);
+    if (this.plans[plan].customDomains) return;
+    this.deps.events.publish({
+      type: 'access_denied',
+      principal,
+      reason: 'plan_required',
+      container: containerId,
+      ...(forwardId === undefined ? {} : { forwardId }),
+    });
+    throw DomainErrors.planRequired('Custom domains', plan, plansWithCustomDomains(this.plans));
+  }
+
   private async insertForward(
     container: RuntimeContainer,
-    containerPort: PortNumber,
-    requestedLocal: PortNumber | undefined,
-    name: string | null,
+    fields: { containerPort: PortNumber; requestedLocal: PortNumber | undefined; name: string | null; customDomain: string | null },
+    maxForwardsPerContainer: number,
   ): Promise<PortForward> {
-    const { maxForwardsPerContainer } = this.policy;
+    const { containerPort, requestedLocal, name, customDomain } = fields;
     const existing = await this.deps.store.listByContainer(container.id);
     if (existing.some((forward) => forward.containerPort === containerPort)) {
       throw DomainErrors.portAlreadyForwarded(containerPort);
@@ -291,6 +350,7 @@ export class ForwardService {
       containerPort,
       localPort,
       name,
+      customDomain,
       owner: container.owner,
       incarnation: container.incarnation,
       createdAt: this.deps.clock.now(),
@@ -298,9 +358,14 @@ export class ForwardService {
     try {
       const outcome = await this.deps.store.insert(forward, maxForwardsPerContainer);
       if (!outcome.ok) {
-        throw outcome.reason === 'duplicate_port'
-          ? DomainErrors.portAlreadyForwarded(containerPort)
-          : DomainErrors.limitExceeded(maxForwardsPerContainer);
+        switch (outcome.reason) {
+          case 'duplicate_port':
+            throw DomainErrors.portAlreadyForwarded(containerPort);
+          case 'limit_reached':
+            throw DomainErrors.limitExceeded(maxForwardsPerContainer);
+          case 'domain_taken':
+            throw DomainErrors.domainTaken(customDomain ?? '');
+        }
       }
     } catch (error) {
       await this.deps.localPorts.release(localPort);
@@ -317,7 +382,9 @@ export class ForwardService {
       if (error instanceof RuntimeFailure) throw DomainErrors.runtimeUnavailable(error);
       throw error;
     }
-    if (container === null || !canAccess(principal, container.owner)) {
+    if (container === null) throw DomainErrors.containerNotFound(containerRef);
+    if (!canAccess(principal, container.owner)) {
+      this.deps.events.publish({ type: 'access_denied', principal, reason: 'not_owner', container: containerRef });
       throw DomainErrors.containerNotFound(containerRef);
     }
     return container;
@@ -333,11 +400,12 @@ export class ForwardService {
     forward: PortForward,
     reason: ForwardRemovalReason,
     detail: string,
+    principal?: Principal,
   ): Promise<boolean> {
     const removed = await this.deps.store.remove(forward.id);
     if (removed === undefined) return false;
     await this.deps.localPorts.release(removed.localPort);
-    this.deps.events.publish({ type: 'forward_removed', forward: removed, reason, detail });
+    this.deps.events.publish({ type: 'forward_removed', forward: removed, reason, detail, ...(principal === undefined ? {} : { principal }) });
     return true;
   }
 
