@@ -16,6 +16,7 @@ describe('parseConfig', () => {
       localPorts: { first: 20000, last: 29999 },
       localBind: '127.0.0.1',
       maxForwardsPerContainer: 10,
+      planLimits: {},
       proxyMaxBytes: 104857600,
       proxyIdleTimeoutMs: 300000,
       tunnelBytesPerSecond: 10485760,
@@ -47,6 +48,7 @@ describe('parseConfig', () => {
     ['JWTs against a JWKS', { PORTHOLE_JWKS_URL: 'https://id.example/jwks.json' }, { jwt: { jwksUrl: 'https://id.example/jwks.json' } }],
     ['a data directory', { PORTHOLE_DATA_DIR: '/var/lib/porthole' }, { dataDir: '/var/lib/porthole' }],
     ['forwards in memory only', { PORTHOLE_DATA_DIR: ':memory:' }, { dataDir: ':memory:' }],
+    ['caps for some plans', { PORTHOLE_PLAN_MAX_FORWARDS: 'free=3, enterprise=50' }, { planLimits: { free: { maxForwardsPerContainer: 3 }, enterprise: { maxForwardsPerContainer: 50 } } }],
     ['session and link lifetimes', { PORTHOLE_SESSION_TTL_MS: '3600000', PORTHOLE_LINK_TTL_MS: '60000' }, { sessionTtlMs: 3600000, linkTtlMs: 60000 }],
   ])('reads %s', (_description, env, expected) => {
     expect(parseConfig(env)).toMatchObject(expected);
@@ -57,6 +59,10 @@ describe('parseConfig', () => {
     ['a port out of range', { PORTHOLE_PORT: '70000' }, 'PORTHOLE_PORT'],
     ['a negative cap', { PORTHOLE_MAX_FORWARDS_PER_CONTAINER: '-1' }, 'PORTHOLE_MAX_FORWARDS_PER_CONTAINER'],
     ['a zero cap', { PORTHOLE_MAX_FORWARDS_PER_CONTAINER: '0' }, 'PORTHOLE_MAX_FORWARDS_PER_CONTAINER'],
+    ['an unknown plan', { PORTHOLE_PLAN_MAX_FORWARDS: 'gold=3' }, 'PORTHOLE_PLAN_MAX_FORWARDS'],
+    ['a plan named twice', { PORTHOLE_PLAN_MAX_FORWARDS: 'free=3,free=4' }, 'PORTHOLE_PLAN_MAX_FORWARDS'],
+    ['a plan cap of zero', { PORTHOLE_PLAN_MAX_FORWARDS: 'pro=0' }, 'PORTHOLE_PLAN_MAX_FORWARDS'],
+    ['a plan without a cap', { PORTHOLE_PLAN_MAX_FORWARDS: 'pro' }, 'PORTHOLE_PLAN_MAX_FORWARDS'],
     ['an unknown runtime', { PORTHOLE_RUNTIME: 'podman' }, 'PORTHOLE_RUNTIME'],
     ['a relative public URL', { PORTHOLE_PUBLIC_URL: 'porthole.example.com' }, 'PORTHOLE_PUBLIC_URL'],
     ['a public URL with a query', { PORTHOLE_PUBLIC_URL: 'https://x.example.com/?a=1' }, 'PORTHOLE_PUBLIC_URL'],

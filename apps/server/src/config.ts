@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { PLANS, isPlan, type PlanOverrides } from '@porthole/core';
 import { parseTokensFile, tokenDigest, TokensFileError, type JwtOptions, type TokenEntry } from '@porthole/http-api';
 
 /**
@@ -28,6 +29,8 @@ export interface PortholeConfig {
   readonly localPorts: { readonly first: number; readonly last: number };
   readonly localBind: string;
   readonly maxForwardsPerContainer: number;
+  /** PORTHOLE_PLAN_MAX_FORWARDS: caps of their own for some plans; the others have maxForwardsPerContainer. */
+  readonly planLimits: PlanOverrides;
   readonly proxyMaxBytes: number;
   readonly proxyIdleTimeoutMs: number;
   readonly tunnelBytesPerSecond: number;
@@ -141,6 +144,26 @@ function k8sNamespace(env: Env, name: string): string | undefined {
   return raw;
 }
 
+/** `free=3,pro=20`: a cap per container for the plans named. */
+function planLimits(env: Env, name: string): PlanOverrides {
+  const raw = read(env, name);
+  if (raw === undefined) return {};
+  const limits: Record<string, { maxForwardsPerContainer: number }> = {};
+  for (const part of raw.split(',').map((p) => p.trim())) {
+    const match = /^([a-z]+)=(\d{1,4})$/.exec(part);
+    const plan = match?.[1];
+    const max = Number(match?.[2]);
+    if (match === null || !isPlan(plan) || max < 1 || max > 1000 || plan in limits) {
+      throw new ConfigError(
+        name,
+        `must be plan=cap pairs such as "free=3,pro=20" (plans: ${PLANS.join(', ')}, each once; caps 1 to 1000); got "${raw}".`,
+      );
+    }
+    limits[plan] = { maxForwardsPerContainer: max };
+  }
+  return limits;
+}
+
 function previewDomain(env: Env, name: string): string | undefined {
   const raw = read(env, name);
   if (raw === undefined) return undefined;
@@ -217,6 +240,7 @@ export function parseConfig(env: Env, readFile: (path: string) => string = (path
     localPorts: portRange(env, 'PORTHOLE_LOCAL_PORTS'),
     localBind: listenAddress(env, 'PORTHOLE_LOCAL_BIND', '127.0.0.1', false),
     maxForwardsPerContainer: integer(env, 'PORTHOLE_MAX_FORWARDS_PER_CONTAINER', 10, 1, 1000),
+    planLimits: planLimits(env, 'PORTHOLE_PLAN_MAX_FORWARDS'),
     proxyMaxBytes: integer(env, 'PORTHOLE_PROXY_MAX_BYTES', 100 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
     proxyIdleTimeoutMs: integer(env, 'PORTHOLE_PROXY_IDLE_TIMEOUT_MS', 5 * 60 * 1000, 0, 24 * 60 * 60 * 1000),
     tunnelBytesPerSecond: integer(env, 'PORTHOLE_TUNNEL_BYTES_PER_SECOND', 10 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),

@@ -11,7 +11,9 @@ import { HttpErrors } from './errors/http-error';
 import { answerClientError, rejectUpgrade, sendError } from './errors/send-error';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
 import { silentLogger, type Logger } from './logger';
+import { auditEntryOf, loggerAuditSink, type AuditSink } from './audit/audit-log';
 import { BrowserSessions } from './browser/browser-sessions';
+import { CustomDomainRoutes } from './browser/custom-domain-routes';
 import { forwardIdFromHost } from './browser/preview-host';
 import { ForwardProxy, previewTarget } from './proxy/forward-proxy';
 import { parseProxyUrl, underBasePath } from './proxy/proxy-path';
@@ -45,6 +47,8 @@ export interface PortholeHttpOptions {
    * below its own routes (createPorthole takes it from publicUrl). Default '': the root.
    */
   readonly basePath?: string;
+  /** Where audit records go (README "Audit log"); default: the logger, one line each. */
+  readonly audit?: AuditSink;
 }
 
 /** How browsers reach forwards (README "Browsers"). */
@@ -84,6 +88,8 @@ export interface PortholeHttp {
   /** For the server's `connect` event: CONNECT is refused with 405. */
   handleConnect(req: IncomingMessage, socket: Duplex): void;
   readonly connections: ConnectionRegistry;
+  /** Which forward answers on which custom domain; seed it with the forwards restored at start-up. */
+  readonly customDomains: CustomDomainRoutes;
   /** Closes every tunnel (1001 "going away") and proxied connection; stops listening to events. */
   shutdown(): void;
 }
@@ -159,11 +165,15 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   const urls = new PublicUrls(options.publicUrl, browser.previewDomain);
   const sessions = new BrowserSessions(browser);
   const connections = new ConnectionRegistry();
-  const deps = { forwards: options.forwards, authenticator: options.authenticator, connections, logger, limits };
-  const access = new ProxyAccess({ forwards: options.forwards, authenticator: options.authenticator, sessions, secure: urls.isSecure });
+  const audit = options.audit ?? loggerAuditSink(logger);
+  const customDomains = new CustomDomainRoutes();
+  const deps = { forwards: options.forwards, authenticator: options.authenticator, connections, logger, limits, audit };
+  const access = new ProxyAccess({ forwards: options.forwards, authenticator: options.authenticator, sessions, secure: urls.isSecure, audit });
   const proxy = new ForwardProxy({ ...deps, access, publicScheme: urls.isSecure ? 'https:' : 'http:' });
   const tunnel = new TunnelServer(deps);
-  const previewForward = (req: IncomingMessage) => forwardIdFromHost(req.headers.host, browser.previewDomain);
+  // A forward's own host: its preview host (subdomain mode) or its custom domain.
+  const previewForward = (req: IncomingMessage) =>
+    forwardIdFromHost(req.headers.host, browser.previewDomain) ?? customDomains.forwardFor(req.headers.host);
   const basePath = options.basePath ?? '';
   // `/p/...` under the base path, with the prefix the browser sees; undefined otherwise.
   const proxyTargetOf = (url: string) => {
@@ -173,6 +183,8 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   };
 
   const unsubscribe = options.forwardEvents.subscribe((event) => {
+    audit(auditEntryOf(event));
+    customDomains.apply(event);
     if (event.type !== 'forward_removed') return;
     sessions.forgetForward(event.forward.id);
     const closed = connections.closeForward(event.forward.id, 'forward_removed');
@@ -183,7 +195,7 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(healthRouter(options.readiness));
-  app.use('/api', forwardsRouter({ forwards: options.forwards, authenticator: options.authenticator, urls, sessions, logger, limits }));
+  app.use('/api', forwardsRouter({ forwards: options.forwards, authenticator: options.authenticator, urls, sessions, logger, limits, audit }));
   // The tunnel URL only speaks WebSocket; say so rather than "no such route".
   app.all(TUNNEL_PATH, (req, res) =>
     sendError(req, res, DomainErrors.invalidRequest(`${req.path} is a WebSocket tunnel: connect to it with a WebSocket client.`), logger),
@@ -259,6 +271,7 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
       rejectUpgrade(socket, HttpErrors.connectNotSupported(), logger, requestIdOf(req));
     },
     connections,
+    customDomains,
     shutdown: () => {
       unsubscribe();
       tunnel.close();

@@ -29,6 +29,12 @@ export class PublicUrls {
     return new URL(`p/${forwardId}/`, this.base).toString();
   }
 
+  /** A forward's custom domain, with the public URL's scheme and port (one listener serves all). */
+  customDomainUrl(domain: string): string {
+    const port = this.base.port === '' ? '' : `:${this.base.port}`;
+    return `${this.base.protocol}//${domain}${port}/`;
+  }
+
   websocketUrl(forwardId: string): string {
     const url = new URL(`ws/port-forward/${forwardId}`, this.base);
     url.protocol = this.isSecure ? 'wss:' : 'ws:';

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   CryptoIdGenerator,
+  DEFAULT_FORWARD_POLICY,
   ForwardLifecycle,
   ForwardService,
   InProcessEventBus,
@@ -24,7 +25,7 @@ import { silentLogger } from '../logger';
 /** The `local_port` numbers an embedded Porthole books when given no allocator. */
 export const DEFAULT_LOCAL_PORT_RANGE: PortRange = { first: 20000, last: 29999 };
 
-export interface PortholeOptions extends Pick<PortholeHttpOptions, 'logger' | 'limits' | 'browser'> {
+export interface PortholeOptions extends Pick<PortholeHttpOptions, 'logger' | 'limits' | 'browser' | 'audit'> {
   /** Where containers are found and dialed (DockerContainerRuntime, KubernetesContainerRuntime, ...). */
   readonly runtime: ContainerRuntime;
   /** Where forwards live (InMemoryForwardStore, SqliteForwardStore, ...). */
@@ -45,6 +46,10 @@ export interface PortholeOptions extends Pick<PortholeHttpOptions, 'logger' | 'l
    * the root ('') whatever PORTHOLE_PUBLIC_URL says, as it always has.
    */
   readonly basePath?: string;
+  /**
+   * Caps and plans. Porthole's own host names (the public URL's, the preview domain) are
+   * added to `reservedDomains` here: no forward may take them as its custom domain.
+   */
   readonly policy?: ForwardPolicy;
   /**
    * Hands out `local_port`. Default: a RangePortAllocator over 20000-29999 that only
@@ -113,7 +118,15 @@ export function createPorthole(options: PortholeOptions): Porthole {
     ids: new CryptoIdGenerator(),
     clock: systemClock,
     events,
-    ...(options.policy === undefined ? {} : { policy: options.policy }),
+    policy: {
+      ...DEFAULT_FORWARD_POLICY,
+      ...options.policy,
+      reservedDomains: [
+        ...(options.policy?.reservedDomains ?? []),
+        new URL(options.publicUrl).hostname,
+        ...(previewDomain === undefined ? [] : [previewDomain]),
+      ],
+    },
   });
   // The listeners relay through the service, which in turn allocates through them.
   if (localPorts instanceof HostPortListeners) localPorts.attach(forwards);
@@ -128,10 +141,12 @@ export function createPorthole(options: PortholeOptions): Porthole {
     basePath,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.browser === undefined ? {} : { browser: options.browser }),
+    ...(options.audit === undefined ? {} : { audit: options.audit }),
   });
 
   const owns = (req: IncomingMessage, url: string): boolean => {
     if (forwardIdFromHost(req.headers.host, previewDomain) !== undefined) return true;
+    if (http.customDomains.forwardFor(req.headers.host) !== undefined) return true;
     const local = withinBasePath(url, basePath);
     if (local === undefined) return false;
     return basePath !== '' || ROOT_ROUTES.test(local);
@@ -163,9 +178,11 @@ export function createPorthole(options: PortholeOptions): Porthole {
     forwards,
     events,
     http,
-    start: () => {
+    start: async () => {
       lifecycle.start();
-      return forwards.restore();
+      const report = await forwards.restore();
+      http.customDomains.seed(report.kept);
+      return report;
     },
     close: () => {
       closing ??= (async () => {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DomainErrors, type ForwardService, type PortForward, type Principal } from '@porthole/core';
+import { rejectedCredentialEntry, type AuditSink } from '../audit/audit-log';
 import type { Authenticator } from '../auth/authenticator';
 import { bearerFromHeader } from '../auth/credentials';
 import type { BrowserSessions } from '../browser/browser-sessions';
@@ -14,6 +15,7 @@ export interface ProxyAccessDeps {
   readonly sessions: BrowserSessions;
   /** The public URL is https: session cookies are `Secure`. */
   readonly secure: boolean;
+  readonly audit: AuditSink;
 }
 
 /** Who may use a forward through the proxy, and by which credential. */
@@ -53,6 +55,9 @@ export class ProxyAccess {
     }
     const principal = this.deps.sessions.principalFor(place.forwardId, sessionCookieValues(req.headers.cookie));
     if (principal !== undefined) return { forward: await this.deps.forwards.resolveForward(principal, place.forwardId), via: 'cookie' };
+    // Only now is a bearer header that did not pass known to be a bad one of Porthole's:
+    // beside a session it would have been the app's own.
+    if (bearer !== undefined) this.deps.audit(rejectedCredentialEntry(req, place.forwardId));
     throw HttpErrors.noBrowserSession();
   }
 
@@ -73,7 +78,10 @@ export class ProxyAccess {
       return;
     }
     const principal = await this.principalOf(place.forwardId, query);
-    if (principal === undefined) throw query.link !== undefined ? HttpErrors.linkNotValid() : HttpErrors.noBrowserSession();
+    if (principal === undefined) {
+      this.deps.audit(rejectedCredentialEntry(req, place.forwardId));
+      throw query.link !== undefined ? HttpErrors.linkNotValid() : HttpErrors.noBrowserSession();
+    }
     const forward = await this.deps.forwards.resolveForward(principal, place.forwardId);
     const value = this.deps.sessions.open(forward.id, principal);
     res.writeHead(302, {

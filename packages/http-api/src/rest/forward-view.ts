@@ -8,6 +8,8 @@ export interface ForwardJson {
   readonly container_port: number;
   readonly local_port: number;
   readonly name: string | null;
+  /** The forward also answers at `<scheme>://<custom_domain>/` (Host-routed), or null. */
+  readonly custom_domain: string | null;
   readonly proxy_url: string;
   readonly websocket_url: string;
   readonly created_at: string;
@@ -20,6 +22,7 @@ export function toForwardJson(forward: PortForward, urls: PublicUrls): ForwardJs
     container_port: forward.containerPort,
     local_port: forward.localPort,
     name: forward.name,
+    custom_domain: forward.customDomain,
     proxy_url: urls.proxyUrl(forward.id),
     websocket_url: urls.websocketUrl(forward.id),
     created_at: forward.createdAt.toISOString(),

@@ -16,16 +16,19 @@ import { DEFAULT_HTTP_LIMITS } from '../limits';
 import { silentLogger } from '../logger';
 import { PublicUrls } from '../public-urls';
 import { DEFAULT_BROWSER_OPTIONS } from '../app';
+import type { AuditEntry } from '../audit/audit-log';
 import { BrowserSessions } from '../browser/browser-sessions';
 import { forwardsRouter } from './forwards.router';
 
 const ADMIN = 'admin-token-0123456789';
 const ALICE = 'alice-token-0123456789';
+const PRO = 'pro-alice-token-0123456789';
 const WEB = 'a1b2c3d4e5f6000000000000000000000000000000000000000000000000cafe';
 
 let server: Server;
 let base: string;
 let runtime: FakeContainerRuntime;
+let audited: AuditEntry[];
 
 beforeEach(async () => {
   runtime = new FakeContainerRuntime([
@@ -40,11 +43,14 @@ beforeEach(async () => {
     ids: new CryptoIdGenerator(),
     clock: systemClock,
     events: new InProcessEventBus(),
+    policy: { maxForwardsPerContainer: 10, reservedDomains: ['porthole.example.com'] },
   });
   const authenticator = new StaticTokenAuthenticator([
     { token: ADMIN, principal: { id: 'admin', role: 'admin' } },
     { token: ALICE, principal: { id: 'alice', role: 'user' } },
+    { token: PRO, principal: { id: 'alice', role: 'user', plan: 'pro' } },
   ]);
+  audited = [];
   const app = express();
   app.use(
     '/api',
@@ -55,6 +61,7 @@ beforeEach(async () => {
       sessions: new BrowserSessions(DEFAULT_BROWSER_OPTIONS),
       logger: silentLogger,
       limits: DEFAULT_HTTP_LIMITS,
+      audit: (entry) => audited.push(entry),
     }),
   );
   server = createServer(app).listen(0, '127.0.0.1');
@@ -95,6 +102,7 @@ describe('POST /api/containers/:id/port-forwards', () => {
       container_port: 8080,
       local_port: 20000,
       name: 'Web Server',
+      custom_domain: null,
       proxy_url: `https://porthole.example.com/p/${id}/`,
       websocket_url: `wss://porthole.example.com/ws/port-forward/${id}`,
       created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
@@ -217,6 +225,14 @@ describe('credentials and visibility', () => {
     expect([response.status, response.json.error.code]).toEqual([401, 'unauthenticated']);
   });
 
+  it('audits a credential that was presented and refused, not a missing one', async () => {
+    await call({ path: '/web/port-forwards', token: null });
+    await call({ path: '/web/port-forwards', token: 'a-guessed-token-000000' });
+    expect(audited).toEqual([
+      { event: 'access.denied', principal: null, container: null, forward: null, reason: 'bad_credential', remote_address: '127.0.0.1', path: '/api/containers/web/port-forwards' },
+    ]);
+  });
+
   it('answers 401 on every route without a credential', async () => {
     for (const [method, path] of [['GET', '/web/port-forwards'], ['GET', '/web/port-forwards/pf_x'], ['DELETE', '/web/port-forwards/pf_x'], ['GET', '/nowhere']]) {
       expect((await call({ method, path: path as string, token: null })).status).toBe(401);
@@ -229,6 +245,50 @@ describe('credentials and visibility', () => {
     expect([other.status, other.json.error.code]).toEqual([404, 'container_not_found']);
     const list = await call({ path: '/bobs/port-forwards', token: ALICE });
     expect(list.status).toBe(404);
+  });
+});
+
+describe('custom domains', () => {
+  const patch = (id: string, body: string, token = PRO) =>
+    call({ method: 'PATCH', path: `/web/port-forwards/${id}`, body, token });
+
+  it('takes one on create and on PATCH, shows it, and offers the link there too', async () => {
+    const made = await create({ container_port: 80, custom_domain: 'App.Example.com' }, 'web', PRO);
+    expect([made.status, made.json.custom_domain]).toEqual([201, 'app.example.com']);
+    const changed = await patch(made.json.id, '{"custom_domain":"web.example.com"}');
+    expect([changed.status, changed.json.custom_domain]).toEqual([200, 'web.example.com']);
+    const link = await call({ method: 'POST', path: `/web/port-forwards/${made.json.id}/links`, token: PRO });
+    const token = new URL(link.json.url).searchParams.get('porthole_link');
+    expect(link.json.custom_domain_url).toBe(`https://web.example.com/?porthole_link=${token}`);
+    const cleared = await patch(made.json.id, '{"custom_domain":null}', ALICE);
+    expect([cleared.status, cleared.json.custom_domain]).toEqual([200, null]);
+    expect((await call({ path: `/web/port-forwards/${made.json.id}` })).json.custom_domain).toBeNull();
+  });
+
+  it.each<[string, string, string, number, string]>([
+    ['a free plan', '{"custom_domain":"a.example.com"}', ALICE, 403, 'plan_required'],
+    ['a bad host name', '{"custom_domain":"a b"}', PRO, 400, 'invalid_request'],
+    ['Porthole\'s own host', '{"custom_domain":"porthole.example.com"}', PRO, 400, 'invalid_request'],
+    ['another field', '{"custom_domain":null,"name":"x"}', PRO, 400, 'invalid_request'],
+    ['no custom_domain at all', '{}', PRO, 400, 'invalid_request'],
+    ['not an object', '"a.example.com"', PRO, 400, 'invalid_request'],
+  ])('PATCH with %s', async (_description, body, token, status, code) => {
+    const forward = (await create({ container_port: 80 })).json;
+    const response = await patch(forward.id, body, token);
+    expect([response.status, response.json.error.code]).toEqual([status, code]);
+    expect(response.json.error.message).toMatch(/\.$/);
+  });
+
+  it('gives a domain to one forward only: 409 domain_taken', async () => {
+    expect((await create({ container_port: 80, custom_domain: 'one.example.com' }, 'web', PRO)).status).toBe(201);
+    const second = await create({ container_port: 81, custom_domain: 'one.example.com' }, 'web', PRO);
+    expect([second.status, second.json.error.code]).toEqual([409, 'domain_taken']);
+    expect(second.json.error.message).toBe('The domain one.example.com is already used by another port forward.');
+  });
+
+  it('says which plans have custom domains', async () => {
+    const response = await create({ container_port: 80, custom_domain: 'a.example.com' }, 'web', ALICE);
+    expect(response.json.error).toEqual({ code: 'plan_required', message: 'Custom domains need the pro or enterprise plan; yours is free.' });
   });
 });
 

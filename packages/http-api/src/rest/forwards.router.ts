@@ -1,5 +1,6 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { DomainErrors, type ForwardService, type Principal } from '@porthole/core';
+import type { AuditSink } from '../audit/audit-log';
 import { authenticateRequest } from '../auth/authenticate-request';
 import type { Authenticator } from '../auth/authenticator';
 import type { BrowserSessions } from '../browser/browser-sessions';
@@ -11,7 +12,7 @@ import type { Logger } from '../logger';
 import type { PublicUrls } from '../public-urls';
 import { declaredBodyTooLarge } from '../request-body';
 import { requestIdOf } from '../request-id';
-import { parseCreateForward } from './create-forward.dto';
+import { parseCreateForward, parseUpdateForward } from './create-forward.dto';
 import { toForwardJson } from './forward-view';
 
 export interface ForwardsRouterDeps {
@@ -21,6 +22,7 @@ export interface ForwardsRouterDeps {
   readonly sessions: BrowserSessions;
   readonly logger: Logger;
   readonly limits: HttpLimits;
+  readonly audit: AuditSink;
 }
 
 type Params = { containerId: string; forwardId?: string };
@@ -40,7 +42,7 @@ export function forwardsRouter(deps: ForwardsRouterDeps): Router {
   // Authenticate before reading any body: strangers do not get to make us parse JSON.
   router.use(async (req: Request, res: Response, next: NextFunction) => {
     try {
-      res.locals.principal = (await authenticateRequest(req, deps.authenticator, { allowSubprotocol: false })).principal;
+      res.locals.principal = (await authenticateRequest(req, deps.authenticator, { allowSubprotocol: false, audit: deps.audit })).principal;
       next();
     } catch (error) {
       next(error);
@@ -66,11 +68,8 @@ export function forwardsRouter(deps: ForwardsRouterDeps): Router {
       containerPort: dto.container_port,
       ...(dto.local_port !== undefined ? { localPort: dto.local_port } : {}),
       ...(dto.name !== undefined ? { name: dto.name } : {}),
+      ...(dto.custom_domain !== undefined ? { customDomain: dto.custom_domain } : {}),
     });
-    deps.logger.info(
-      { requestId: requestIdOf(req), principal: principalOf(res).id, forwardId: forward.id, containerId: forward.containerId, containerPort: forward.containerPort },
-      'forward created',
-    );
     res.status(201).location(`${req.baseUrl}${req.path}/${forward.id}`).json(toForwardJson(forward, urls));
   });
 
@@ -84,6 +83,15 @@ export function forwardsRouter(deps: ForwardsRouterDeps): Router {
     res.json(toForwardJson(forward, urls));
   });
 
+  router.patch(`${base}/:forwardId`, async (req: Request<Params>, res: Response) => {
+    if (req.body === undefined) {
+      throw DomainErrors.invalidRequest('Send the change as JSON with Content-Type: application/json.');
+    }
+    const change = parseUpdateForward(req.body);
+    const forward = await forwards.updateForward(principalOf(res), req.params.containerId, req.params.forwardId ?? '', change);
+    res.json(toForwardJson(forward, urls));
+  });
+
   // A one-time link that opens the forward in a browser (README "Browsers"): the token
   // never has to go into an address bar, and the link is worth nothing once used.
   router.post(`${base}/:forwardId/links`, async (req: Request<Params>, res: Response) => {
@@ -94,8 +102,11 @@ export function forwardsRouter(deps: ForwardsRouterDeps): Router {
     const forward = await forwards.getForward(principal, req.params.containerId, req.params.forwardId ?? '');
     const link = deps.sessions.issueLink(forward.id, principal);
     deps.logger.info({ requestId: requestIdOf(req), principal: principal.id, forwardId: forward.id }, 'browser link issued');
+    // With a custom domain, the same one-time link opens the forward there too: whichever
+    // address the browser visits first uses it up.
     res.status(201).set('cache-control', 'no-store').json({
       url: `${urls.proxyUrl(forward.id)}?${LINK_PARAM}=${link.token}`,
+      ...(forward.customDomain === null ? {} : { custom_domain_url: `${urls.customDomainUrl(forward.customDomain)}?${LINK_PARAM}=${link.token}` }),
       expires_at: link.expiresAt.toISOString(),
     });
   });
@@ -103,7 +114,6 @@ export function forwardsRouter(deps: ForwardsRouterDeps): Router {
   router.delete(`${base}/:forwardId`, async (req: Request<Params>, res: Response) => {
     const forwardId = req.params.forwardId ?? '';
     await forwards.deleteForward(principalOf(res), req.params.containerId, forwardId);
-    deps.logger.info({ requestId: requestIdOf(req), principal: principalOf(res).id, forwardId }, 'forward deleted');
     res.status(204).end();
   });
 

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DomainErrors, type ForwardService, type PortForward } from '@porthole/core';
+import type { AuditSink } from '../audit/audit-log';
 import { authenticateRequest } from '../auth/authenticate-request';
 import type { Authenticator } from '../auth/authenticator';
 import type { ConnectionRegistry } from '../connections/connection-registry';
@@ -19,6 +20,7 @@ export interface TunnelServerDeps {
   readonly connections: ConnectionRegistry;
   readonly logger: Logger;
   readonly limits: HttpLimits;
+  readonly audit?: AuditSink;
 }
 
 const TUNNEL_URL = /^\/ws\/port-forward\/([^/?#]+)\/?(?:\?[\s\S]*)?$/;
@@ -113,7 +115,11 @@ export class TunnelServer {
     forwardId: string,
     requestId: string,
   ): Promise<void> {
-    const { principal } = await authenticateRequest(req, this.deps.authenticator, { allowSubprotocol: true });
+    const { principal } = await authenticateRequest(req, this.deps.authenticator, {
+      allowSubprotocol: true,
+      forwardId,
+      ...(this.deps.audit === undefined ? {} : { audit: this.deps.audit }),
+    });
     const forward = await this.deps.forwards.resolveForward(principal, forwardId);
     const upstream = await this.deps.forwards.connect(forward);
     // Until the tunnel owns it, an error of the container socket must not crash us.
