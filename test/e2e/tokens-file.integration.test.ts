@@ -1,5 +1,6 @@
-// Users from PORTHOLE_TOKENS_FILE against a real engine: a user acts on the containers
-// labelled porthole.owner=<their id>, and every other container does not exist for them.
+// Users from PORTHOLE_TOKENS_FILE (JSON, or YAML by the file's name) against a real engine:
+// a user acts on the containers labelled porthole.owner=<their id>, and every other
+// container does not exist for them.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -76,6 +77,20 @@ describeDocker('users from a tokens file', () => {
     expect((await porthole.api('GET', `/api/containers/${alices.id}/port-forwards`, undefined, expired)).status).toBe(401);
     const otherAudience = jwt({ sub: 'alice', aud: 'elsewhere', exp });
     expect((await porthole.api('GET', `/api/containers/${alices.id}/port-forwards`, undefined, otherAudience)).status).toBe(401);
+  }, TIMEOUTS.engineTest);
+
+  it('reads the users of a YAML tokens file (by its .yaml name)', async () => {
+    const file = path.join(dir, 'tokens.yaml');
+    const sha256 = createHash('sha256').update(ALICE).digest('hex');
+    writeFileSync(file, `# who may use Porthole\ntokens:\n  - user: alice\n    role: user\n    plan: pro\n    sha256: ${sha256}\n`);
+    const fromYaml = await startTestPorthole({ PORTHOLE_TOKENS_FILE: file });
+    try {
+      expect((await fromYaml.api('GET', `/api/containers/${alices.id}/port-forwards`, undefined, ALICE)).status).toBe(200);
+      expect((await fromYaml.api('GET', `/api/containers/${unlabelled.id}/port-forwards`, undefined, ALICE)).status).toBe(404);
+      expect((await fromYaml.api('GET', `/api/containers/${alices.id}/port-forwards`, undefined, BOB)).status).toBe(401);
+    } finally {
+      await fromYaml.close();
+    }
   }, TIMEOUTS.engineTest);
 
   it('keeps the admin token working for every container', async () => {

@@ -105,6 +105,10 @@ describe('PORTHOLE_TOKENS_FILE', () => {
   const files: Record<string, string> = {
     '/etc/porthole/tokens.json': JSON.stringify({ tokens: [{ user: 'alice', role: 'user', token: 'alice-token-0123456789' }] }),
     '/etc/porthole/broken.json': JSON.stringify({ tokens: [{ user: 'alice', role: 'root', token: 'alice-token-0123456789' }] }),
+    '/etc/porthole/tokens.yaml': 'tokens:\n  - user: alice\n    role: user\n    plan: pro\n    token: alice-token-0123456789\n',
+    '/etc/porthole/broken.yml': 'tokens:\n  - user: alice\n    role user\n',
+    // A YAML file under a name without .yaml/.yml is read as JSON.
+    '/etc/porthole/tokens': 'tokens:\n  - user: alice\n',
   };
   const readFile = (path: string): string => {
     const text = files[path];
@@ -112,15 +116,20 @@ describe('PORTHOLE_TOKENS_FILE', () => {
     return text;
   };
 
-  it('reads the users of the file', () => {
-    const config = parseConfig({ PORTHOLE_TOKENS_FILE: '/etc/porthole/tokens.json' }, readFile);
-    expect(config.tokens.map((entry) => entry.principal)).toEqual([{ id: 'alice', role: 'user' }]);
+  it.each([
+    ['JSON', '/etc/porthole/tokens.json', { id: 'alice', role: 'user' }],
+    ['YAML, by the .yaml extension', '/etc/porthole/tokens.yaml', { id: 'alice', role: 'user', plan: 'pro' }],
+  ])('reads the users of a %s file', (_name, file, principal) => {
+    const config = parseConfig({ PORTHOLE_TOKENS_FILE: file }, readFile);
+    expect(config.tokens.map((entry) => entry.principal)).toEqual([principal]);
   });
 
   it.each([
     ['a file that is not there', '/etc/porthole/missing.json', /^PORTHOLE_TOKENS_FILE: cannot read \/etc\/porthole\/missing.json: ENOENT/],
     ['a bad entry', '/etc/porthole/broken.json', /^PORTHOLE_TOKENS_FILE: \/etc\/porthole\/broken.json: tokens\[0\]\.role must be "admin" or "user"\.$/],
-  ])('refuses %s, naming the variable and the entry', (_name, file, message) => {
+    ['a YAML syntax error', '/etc/porthole/broken.yml', /^PORTHOLE_TOKENS_FILE: \/etc\/porthole\/broken.yml: not valid YAML \(.* at line 3, column 5\)\.$/],
+    ['YAML in a file not named .yaml or .yml', '/etc/porthole/tokens', /^PORTHOLE_TOKENS_FILE: \/etc\/porthole\/tokens: not valid JSON/],
+  ])('refuses %s, naming the variable and the problem', (_name, file, message) => {
     expect(() => parseConfig({ PORTHOLE_TOKENS_FILE: file }, readFile)).toThrow(message);
   });
 });

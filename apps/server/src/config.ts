@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { PLANS, isPlan, type PlanOverrides } from '@porthole/core';
-import { parseTokensFile, tokenDigest, TokensFileError, type JwtOptions, type TokenEntry } from '@porthole/http-api';
+import { parseTokensFile, tokenDigest, tokensFileFormat, TokensFileError, type JwtOptions, type TokenEntry } from '@porthole/http-api';
 
 /**
  * Configuration from the environment (DESIGN.md §5). Every value is checked here, once:
@@ -186,7 +186,7 @@ function tokensFile(env: Env, name: string, readFile: (path: string) => string):
     throw new ConfigError(name, `cannot read ${file}: ${(error as Error).message}`);
   }
   try {
-    return parseTokensFile(text, tokenDigest);
+    return parseTokensFile(text, tokenDigest, tokensFileFormat(file));
   } catch (error) {
     if (error instanceof TokensFileError) throw new ConfigError(name, `${file}: ${error.message}.`);
     throw error;

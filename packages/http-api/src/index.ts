@@ -8,7 +8,7 @@ export {
 } from './app';
 export type { Authenticator } from './auth/authenticator';
 export { StaticTokenAuthenticator, tokenDigest } from './auth/static-token-authenticator';
-export { parseTokensFile, TokensFileError, type TokenEntry } from './auth/tokens-file';
+export { parseTokensFile, tokensFileFormat, TokensFileError, type TokenEntry, type TokensFileFormat } from './auth/tokens-file';
 export { AnyOfAuthenticators, JwtAuthenticator, type JwtOptions } from './auth/jwt-authenticator';
 export { STATUS_BY_CODE, type DeliveryErrorCode, type ErrorCode } from './errors/error-status';
 export type { ErrorBody } from './errors/error-body';

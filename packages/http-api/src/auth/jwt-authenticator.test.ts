@@ -16,7 +16,7 @@ describe('JwtAuthenticator with a shared secret (HS256)', () => {
   const good = { sub: 'alice', iss: 'https://platform.example', aud: 'porthole', exp: now() + 60 };
 
   it.each<[string, Record<string, unknown>, unknown]>([
-    ['a user', good, { id: 'alice', role: 'user' }],
+    ['a user without a plan claim: no plan on the principal', good, { id: 'alice', role: 'user' }],
     ['an admin', { ...good, sub: 'ops', role: 'admin' }, { id: 'ops', role: 'admin' }],
     ['an expired token', { ...good, exp: now() - 60 }, null],
     ['a token not valid yet', { ...good, nbf: now() + 60 }, null],
@@ -24,6 +24,13 @@ describe('JwtAuthenticator with a shared secret (HS256)', () => {
     ['another audience', { ...good, aud: 'someone-else' }, null],
     ['no subject', { ...good, sub: undefined }, null],
     ['an unknown role', { ...good, role: 'root' }, null],
+    ['a pro user', { ...good, plan: 'pro' }, { id: 'alice', role: 'user', plan: 'pro' }],
+    ['an enterprise user', { ...good, plan: 'enterprise' }, { id: 'alice', role: 'user', plan: 'enterprise' }],
+    ['an admin on the free plan', { ...good, sub: 'ops', role: 'admin', plan: 'free' }, { id: 'ops', role: 'admin', plan: 'free' }],
+    ['an unknown plan', { ...good, plan: 'gold' }, null],
+    ['a plan in capitals', { ...good, plan: 'Pro' }, null],
+    ['a plan that is not a string', { ...good, plan: 2 }, null],
+    ['a null plan', { ...good, plan: null }, null],
   ])('%s', async (_name, claims, expected) => {
     expect(await authenticator.authenticate(await hs256(claims))).toEqual(expected);
   });

@@ -1,5 +1,5 @@
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import type { Principal } from '@porthole/core';
+import { isPlan, type Principal } from '@porthole/core';
 import type { Authenticator } from './authenticator';
 
 /**
@@ -7,7 +7,10 @@ import type { Authenticator } from './authenticator';
  * credential. HS256 with a shared secret, or RS256/ES256 against the platform's JWKS.
  * `exp` and `nbf` are checked (5 s of clock skew allowed), and `iss` and `aud` when
  * configured. Claims: `sub` is the user id (required), `role` is `admin` or `user`
- * (default `user`).
+ * (default `user`), `plan` is `free`, `pro` or `enterprise` (optional: without it the
+ * principal has none, and core's `planOf` gives the role's default). A token with an
+ * unknown role or plan is refused, not downgraded: the platform that signed it meant
+ * something Porthole does not know.
  */
 export type JwtOptions =
   | { readonly secret: string; readonly issuer?: string; readonly audience?: string }
@@ -40,10 +43,12 @@ export class JwtAuthenticator implements Authenticator {
         ...(this.options.issuer !== undefined ? { issuer: this.options.issuer } : {}),
         ...(this.options.audience !== undefined ? { audience: this.options.audience } : {}),
       });
-      const { sub, role } = payload as { sub?: unknown; role?: unknown };
+      const { sub, role, plan } = payload as { sub?: unknown; role?: unknown; plan?: unknown };
       if (typeof sub !== 'string' || !USER_ID.test(sub)) return null;
       if (role !== undefined && role !== 'admin' && role !== 'user') return null;
-      return { id: sub, role: role === 'admin' ? 'admin' : 'user' };
+      if (plan !== undefined && !isPlan(plan)) return null;
+      const principal: Principal = { id: sub, role: role === 'admin' ? 'admin' : 'user' };
+      return plan === undefined ? principal : { ...principal, plan };
     } catch {
       return null;
     }
