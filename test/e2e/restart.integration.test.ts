@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteForwardStore } from '../../packages/adapters-sqlite/src/index';
+import { rawRequest } from '../support/http';
 import { describeDocker, freePort, removeTestContainers, startFixtureContainer, type FixtureContainer } from '../support/docker';
 import { startServer, type ServerProcess } from '../support/server-process';
 import { TIMEOUTS } from '../support/timeouts';
@@ -22,6 +23,7 @@ interface ForwardJson {
   container_port: number;
   local_port: number;
   name: string | null;
+  custom_domain: string | null;
   proxy_url: string;
   websocket_url: string;
   created_at: string;
@@ -104,8 +106,8 @@ describeDocker('forwards survive restarts (PORTHOLE_DATA_DIR, real SQLite file)'
     let second: ServerProcess | undefined;
     try {
       const tcp = await api(first, 'POST', `/api/containers/${web.id}/port-forwards`, { container_port: web.tcpPort, local_port: requestedLocal });
-      const http = await api(first, 'POST', `/api/containers/${web.id}/port-forwards`, { container_port: web.httpPort, name: 'web' });
-      const gone = await api(first, 'POST', `/api/containers/${doomed.id}/port-forwards`, { container_port: doomed.httpPort });
+      const http = await api(first, 'POST', `/api/containers/${web.id}/port-forwards`, { container_port: web.httpPort, name: 'web', custom_domain: 'kept.example.test' });
+      const gone = await api(first, 'POST', `/api/containers/${doomed.id}/port-forwards`, { container_port: doomed.httpPort, custom_domain: 'freed.example.test' });
       expect([http.status, tcp.status, gone.status]).toEqual([201, 201, 201]);
       await stopGracefully(first);
 
@@ -122,6 +124,17 @@ describeDocker('forwards survive restarts (PORTHOLE_DATA_DIR, real SQLite file)'
       expect(removedLines).toEqual([
         expect.objectContaining({ msg: 'removed a stored forward at start-up: container is exited', reason: 'container is exited' }),
       ]);
+      // The audit trail says so too.
+      expect(logLines(second).filter((line) => line.audit === 'forward.removed')).toEqual([
+        expect.objectContaining({ forward: gone.json.id, container: doomed.id, reason: 'reconciled: container is exited', principal: null }),
+      ]);
+
+      // The custom domain of a kept forward routes again (a Host on loopback, no DNS),
+      // and that of a dropped one is free for another forward.
+      const byDomain = await rawRequest(second.url, { path: '/by-domain', headers: { host: `kept.example.test:${port}`, authorization: `Bearer ${TOKEN}` } });
+      expect([byDomain.status, JSON.parse(byDomain.body.toString()).url]).toEqual([200, '/by-domain']);
+      const retaken = await api(second, 'POST', `/api/containers/${web.id}/port-forwards`, { container_port: 7777, custom_domain: 'freed.example.test' });
+      expect([retaken.status, retaken.json.custom_domain]).toEqual([201, 'freed.example.test']);
 
       // Served as before: the proxy by the same URL, the TCP port on the same host port.
       const proxied = await fetch(`${(http.json as ForwardJson).proxy_url}restarted?x=1`, { headers: { authorization: `Bearer ${TOKEN}` } });

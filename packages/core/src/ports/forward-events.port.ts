@@ -28,7 +28,7 @@ export type ForwardEvent =
       readonly type: 'access_denied';
       readonly principal: Principal;
       readonly reason: AccessDenialReason;
-      /** The container as the caller named it, or as the forward records it. */
+      /** The runtime's id of the container (never shown to the caller, who gets 404). */
       readonly container?: string;
       readonly forwardId?: string;
     };

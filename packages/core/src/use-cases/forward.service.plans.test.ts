@@ -128,7 +128,7 @@ describe('the audit trail of refusals', () => {
     await codeOf(service.listForwards(aliceFree, 'nothing-here'));
     await codeOf(service.resolveForward(aliceFree, 'pf_000000000000000000000000'));
     expect(events.events).toEqual([
-      { type: 'access_denied', principal: aliceFree, reason: 'not_owner', container: 'bobs' },
+      { type: 'access_denied', principal: aliceFree, reason: 'not_owner', container: 'bobs000000' },
       { type: 'access_denied', principal: aliceFree, reason: 'not_owner', container: 'bobs000000', forwardId: bobs.id },
       { type: 'access_denied', principal: aliceFree, reason: 'plan_required', container: 'alices0000' },
     ]);

@@ -384,7 +384,7 @@ export class ForwardService {
     }
     if (container === null) throw DomainErrors.containerNotFound(containerRef);
     if (!canAccess(principal, container.owner)) {
-      this.deps.events.publish({ type: 'access_denied', principal, reason: 'not_owner', container: containerRef });
+      this.deps.events.publish({ type: 'access_denied', principal, reason: 'not_owner', container: container.id });
       throw DomainErrors.containerNotFound(containerRef);
     }
     return container;

@@ -21,7 +21,7 @@ export type AuditSink = (entry: AuditEntry) => void;
 
 /** Audit lines in the process's own log, marked `"audit": "<event>"`. */
 export function loggerAuditSink(logger: Logger): AuditSink {
-  return (entry) => logger.info({ audit: entry.event, ...entry }, 'audit');
+  return ({ event, ...rest }) => logger.info({ audit: event, ...rest }, 'audit');
 }
 
 /** The audit record of a forward event. */
