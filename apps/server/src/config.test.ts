@@ -22,6 +22,7 @@ describe('parseConfig', () => {
       tunnelBytesPerSecond: 10485760,
       tunnelIdleTimeoutMs: 300000,
       previewDomain: undefined,
+      reservedDomains: [],
       sessionTtlMs: 86400000,
       linkTtlMs: 300000,
       logLevel: 'info',
@@ -48,6 +49,7 @@ describe('parseConfig', () => {
     ['JWTs against a JWKS', { PORTHOLE_JWKS_URL: 'https://id.example/jwks.json' }, { jwt: { jwksUrl: 'https://id.example/jwks.json' } }],
     ['a data directory', { PORTHOLE_DATA_DIR: '/var/lib/porthole' }, { dataDir: '/var/lib/porthole' }],
     ['forwards in memory only', { PORTHOLE_DATA_DIR: ':memory:' }, { dataDir: ':memory:' }],
+    ['names Porthole is also reached by', { PORTHOLE_RESERVED_DOMAINS: 'Porthole.Corp.internal., alias.example.com' }, { reservedDomains: ['porthole.corp.internal', 'alias.example.com'] }],
     ['caps for some plans', { PORTHOLE_PLAN_MAX_FORWARDS: 'free=3, enterprise=50' }, { planLimits: { free: { maxForwardsPerContainer: 3 }, enterprise: { maxForwardsPerContainer: 50 } } }],
     ['session and link lifetimes', { PORTHOLE_SESSION_TTL_MS: '3600000', PORTHOLE_LINK_TTL_MS: '60000' }, { sessionTtlMs: 3600000, linkTtlMs: 60000 }],
   ])('reads %s', (_description, env, expected) => {
@@ -59,6 +61,7 @@ describe('parseConfig', () => {
     ['a port out of range', { PORTHOLE_PORT: '70000' }, 'PORTHOLE_PORT'],
     ['a negative cap', { PORTHOLE_MAX_FORWARDS_PER_CONTAINER: '-1' }, 'PORTHOLE_MAX_FORWARDS_PER_CONTAINER'],
     ['a zero cap', { PORTHOLE_MAX_FORWARDS_PER_CONTAINER: '0' }, 'PORTHOLE_MAX_FORWARDS_PER_CONTAINER'],
+    ['a reserved domain with a port', { PORTHOLE_RESERVED_DOMAINS: 'alias.example.com:8080' }, 'PORTHOLE_RESERVED_DOMAINS'],
     ['an unknown plan', { PORTHOLE_PLAN_MAX_FORWARDS: 'gold=3' }, 'PORTHOLE_PLAN_MAX_FORWARDS'],
     ['a plan named twice', { PORTHOLE_PLAN_MAX_FORWARDS: 'free=3,free=4' }, 'PORTHOLE_PLAN_MAX_FORWARDS'],
     ['a plan cap of zero', { PORTHOLE_PLAN_MAX_FORWARDS: 'pro=0' }, 'PORTHOLE_PLAN_MAX_FORWARDS'],

@@ -37,6 +37,11 @@ export interface PortholeConfig {
   readonly tunnelIdleTimeoutMs: number;
   /** Subdomain mode's domain (`<forward>.<domain>`); undefined for path mode only. */
   readonly previewDomain: string | undefined;
+  /**
+   * PORTHOLE_RESERVED_DOMAINS: more names Porthole itself is reached by (aliases of the
+   * public host), which no forward may take as its custom domain.
+   */
+  readonly reservedDomains: readonly string[];
   readonly sessionTtlMs: number;
   readonly linkTtlMs: number;
   readonly logLevel: LogLevel;
@@ -164,16 +169,32 @@ function planLimits(env: Env, name: string): PlanOverrides {
   return limits;
 }
 
-function previewDomain(env: Env, name: string): string | undefined {
-  const raw = read(env, name);
-  if (raw === undefined) return undefined;
+const DNS_NAME = /^(?=.{1,200}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+function dnsName(raw: string, name: string): string {
   const domain = raw.toLowerCase().replace(/\.$/, '');
-  // A DNS name; forwards get a label of their own under it. `localhost` works with no DNS
-  // at all: browsers resolve every `*.localhost` to loopback.
-  if (!/^(?=.{1,200}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(domain)) {
+  if (!DNS_NAME.test(domain)) {
     throw new ConfigError(name, `must be a DNS name such as preview.example.com (no scheme, port or path); got "${raw}".`);
   }
   return domain;
+}
+
+function previewDomain(env: Env, name: string): string | undefined {
+  const raw = read(env, name);
+  // A DNS name; forwards get a label of their own under it. `localhost` works with no DNS
+  // at all: browsers resolve every `*.localhost` to loopback.
+  return raw === undefined ? undefined : dnsName(raw, name);
+}
+
+/** Comma-separated DNS names. */
+function dnsNames(env: Env, name: string): string[] {
+  const raw = read(env, name);
+  if (raw === undefined) return [];
+  return raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .map((part) => dnsName(part, name));
 }
 
 function tokensFile(env: Env, name: string, readFile: (path: string) => string): TokenEntry[] {
@@ -246,6 +267,7 @@ export function parseConfig(env: Env, readFile: (path: string) => string = (path
     tunnelBytesPerSecond: integer(env, 'PORTHOLE_TUNNEL_BYTES_PER_SECOND', 10 * 1024 * 1024, 0, Number.MAX_SAFE_INTEGER),
     tunnelIdleTimeoutMs: integer(env, 'PORTHOLE_TUNNEL_IDLE_TIMEOUT_MS', 5 * 60 * 1000, 1000, 24 * 60 * 60 * 1000),
     previewDomain: previewDomain(env, 'PORTHOLE_PREVIEW_DOMAIN'),
+    reservedDomains: dnsNames(env, 'PORTHOLE_RESERVED_DOMAINS'),
     sessionTtlMs: integer(env, 'PORTHOLE_SESSION_TTL_MS', 24 * 60 * 60 * 1000, 60 * 1000, 365 * 24 * 60 * 60 * 1000),
     linkTtlMs: integer(env, 'PORTHOLE_LINK_TTL_MS', 5 * 60 * 1000, 1000, 24 * 60 * 60 * 1000),
     logLevel: oneOf(env, 'PORTHOLE_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),

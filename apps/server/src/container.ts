@@ -56,7 +56,7 @@ export function buildContainer({ config, logger, runtime, adminToken, store }: W
       basePath: '',
       logger,
       localPorts: ctx.get(TOKENS.HostPorts),
-      policy: { maxForwardsPerContainer: config.maxForwardsPerContainer, plans: config.planLimits },
+      policy: { maxForwardsPerContainer: config.maxForwardsPerContainer, plans: config.planLimits, reservedDomains: config.reservedDomains },
       limits: {
         proxyMaxBytes: config.proxyMaxBytes,
         proxyIdleTimeoutMs: config.proxyIdleTimeoutMs,
