@@ -6,6 +6,7 @@ import type { PlanOverrides } from '../rules/plan-rules';
 import { CryptoIdGenerator } from '../support/crypto-id-generator';
 import { FakeContainerRuntime } from '../testing/fake-container-runtime';
 import { FixedClock } from '../testing/fixed-clock';
+import { errorCodeOf } from '../testing/error-code-of';
 import { RecordingPublisher } from '../testing/recording-publisher';
 import { ForwardService } from './forward.service';
 
@@ -34,14 +35,7 @@ function setUp(plans?: PlanOverrides) {
   return { runtime, events, service };
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<DomainErrorCode | 'none'> {
-  try {
-    await promise;
-    return 'none';
-  } catch (error) {
-    return (error as { code: DomainErrorCode }).code;
-  }
-}
+const codeOf = errorCodeOf;
 
 describe('custom domains on create', () => {
   it.each<[string, Principal, string, unknown, DomainErrorCode | 'none']>([

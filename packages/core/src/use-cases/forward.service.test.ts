@@ -8,6 +8,7 @@ import type { LocalPortAllocator } from '../ports/local-port-allocator.port';
 import { CryptoIdGenerator } from '../support/crypto-id-generator';
 import { FakeContainerRuntime } from '../testing/fake-container-runtime';
 import { FixedClock } from '../testing/fixed-clock';
+import { errorCodeOf } from '../testing/error-code-of';
 import { RecordingPublisher } from '../testing/recording-publisher';
 import { ForwardService, type CreateForwardInput } from './forward.service';
 
@@ -38,14 +39,7 @@ function setUp(maxForwardsPerContainer = 10, wrapPorts: (ports: RangePortAllocat
   return { runtime, store, localPorts, events, clock, service };
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<DomainErrorCode | 'none'> {
-  try {
-    await promise;
-    return 'none';
-  } catch (error) {
-    return (error as { code: DomainErrorCode }).code;
-  }
-}
+const codeOf = errorCodeOf;
 
 describe('ForwardService.createForward', () => {
   it('creates a forward with the canonical container id, a local port and a timestamp', async () => {
