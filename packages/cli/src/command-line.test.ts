@@ -31,6 +31,22 @@ describe('parseCommand', () => {
     expect(() => parseCommand(args, SPEC)).toThrow(new UsageError(message));
   });
 
+  const OPTIONAL: CommandSpec = { ...SPEC, usage: 'porthole thing <a> <b> [<c>]', optionalPositionals: ['c'] };
+
+  it.each([
+    ['the required positionals alone', ['x', 'y'], ['x', 'y']],
+    ['an optional positional after them', ['x', 'y', 'z'], ['x', 'y', 'z']],
+  ])('with an optional positional, accepts %s', (_description, args, positionals) => {
+    expect(parseCommand(args, OPTIONAL).positionals).toEqual(positionals);
+  });
+
+  it.each([
+    ['a missing required positional', ['x'], 'missing <b>; usage: porthole thing <a> <b> [<c>]'],
+    ['one positional past the optional ones', ['x', 'y', 'z', 'w'], 'unexpected argument "w"; usage: porthole thing <a> <b> [<c>]'],
+  ])('with an optional positional, refuses %s', (_description, args, message) => {
+    expect(() => parseCommand(args, OPTIONAL)).toThrow(new UsageError(message));
+  });
+
   it('--help wins over missing positionals', () => {
     expect(parseCommand(['--help'], SPEC).help).toBe(true);
   });
