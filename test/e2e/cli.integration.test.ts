@@ -1,7 +1,7 @@
 /**
  * The `porthole` CLI as a child process against Porthole over a real Docker engine:
- * login, the forward commands (tables, --json, the server's error lines), and connect's
- * byte relay and refusals. Redis end to end is in cli-redis.integration.test.ts.
+ * login, the forward commands (tables, --json, the server's error lines, a custom domain),
+ * and connect's byte relay and refusals. Redis end to end is in cli-redis.integration.test.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import path from 'node:path';
 import { describeDocker, removeTestContainers, startFixtureContainer, type FixtureContainer } from '../support/docker';
 import { cliEnv, removeCliConfigHomes, runPorthole, startPortholeConnect, type CliEnv } from '../support/cli-process';
+import { rawRequest } from '../support/http';
 import { E2E_TOKEN, startTestPorthole, type TestPorthole } from '../support/porthole';
 import { TIMEOUTS, waitFor } from '../support/timeouts';
 
@@ -114,5 +115,31 @@ describeDocker('the porthole CLI against a real engine', () => {
   it('connect --stdio exits 1 with the server\'s line when the tunnel is refused', async () => {
     const result = await runPorthole(['connect', '--stdio', 'pf_NoSuchForward00000000'], env);
     expect(result).toEqual({ code: 1, stdout: '', stderr: 'porthole: No port forward "pf_NoSuchForward00000000" was found.\n' });
+  }, TIMEOUTS.engineTest);
+
+  it('forward create --domain routes the domain to the container; forward domain --clear takes it back', async () => {
+    // The admin token is enterprise, which has custom domains. A Host on loopback stands in for DNS.
+    const domain = `cli-${randomBytes(4).toString('hex')}.example.test`;
+    const byDomain = () =>
+      rawRequest(porthole.url, { path: '/by-domain', headers: { host: `${domain}:${new URL(porthole.url).port}`, authorization: `Bearer ${E2E_TOKEN}` } });
+
+    const created = await runPorthole(['forward', 'create', app.name, String(app.httpPort), '--domain', domain, '--json'], env);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+    const forward = JSON.parse(created.stdout);
+    expect(forward).toMatchObject({ container_id: app.id, container_port: app.httpPort, custom_domain: domain });
+    const served = await byDomain();
+    expect([served.status, JSON.parse(served.body.toString()).url]).toEqual([200, '/by-domain']);
+    const table = await runPorthole(['forward', 'ls', app.name], env);
+    expect(table.stdout).toMatch(new RegExp(`^${forward.id}\\s.*\\s${domain.replace(/\./g, '\\.')}$`, 'm'));
+
+    const cleared = await runPorthole(['forward', 'domain', app.name, forward.id, '--clear'], env);
+    expect(cleared).toMatchObject({ code: 0, stderr: '' });
+    expect(cleared.stdout).toMatch(new RegExp(`^id\\s+${forward.id}$`, 'm'));
+    expect(cleared.stdout).not.toMatch(/^domain/m);
+    const listed: { id: string; custom_domain: string | null }[] = JSON.parse((await runPorthole(['forward', 'ls', app.name, '--json'], env)).stdout);
+    expect(listed.find((f) => f.id === forward.id)?.custom_domain).toBeNull();
+    // Porthole's own routes answer for that Host now, not the app.
+    expect((await byDomain()).status).toBe(404);
+    expect(await runPorthole(['forward', 'rm', app.name, forward.id], env)).toMatchObject({ code: 0 });
   }, TIMEOUTS.engineTest);
 });

@@ -31,6 +31,22 @@ describe('parseCommand', () => {
     expect(() => parseCommand(args, SPEC)).toThrow(new UsageError(message));
   });
 
+  const OPTIONAL: CommandSpec = { ...SPEC, usage: 'porthole thing <a> <b> [<c>]', optionalPositionals: ['c'] };
+
+  it.each([
+    ['the required positionals alone', ['x', 'y'], ['x', 'y']],
+    ['an optional positional after them', ['x', 'y', 'z'], ['x', 'y', 'z']],
+  ])('with an optional positional, accepts %s', (_description, args, positionals) => {
+    expect(parseCommand(args, OPTIONAL).positionals).toEqual(positionals);
+  });
+
+  it.each([
+    ['a missing required positional', ['x'], 'missing <b>; usage: porthole thing <a> <b> [<c>]'],
+    ['one positional past the optional ones', ['x', 'y', 'z', 'w'], 'unexpected argument "w"; usage: porthole thing <a> <b> [<c>]'],
+  ])('with an optional positional, refuses %s', (_description, args, message) => {
+    expect(() => parseCommand(args, OPTIONAL)).toThrow(new UsageError(message));
+  });
+
   it('--help wins over missing positionals', () => {
     expect(parseCommand(['--help'], SPEC).help).toBe(true);
   });
@@ -65,8 +81,9 @@ describe('the porthole command line', () => {
     ['forward --help', ['forward', '--help'], ExitCode.ok, 'stdout', 'porthole forward rm <container> <forward id>'],
     ['connect --help', ['connect', '--help'], ExitCode.ok, 'stdout', '--stdio'],
     ['forward create --help', ['forward', 'create', '--help'], ExitCode.ok, 'stdout', 'usage: porthole forward create'],
+    ['forward domain --help', ['forward', 'domain', '--help'], ExitCode.ok, 'stdout', 'usage: porthole forward domain <container> <forward id> <domain | --clear> [--json]\n'],
     ['an unknown command', ['frobnicate'], ExitCode.usage, 'stderr', 'porthole: unknown command "frobnicate"; run `porthole --help`\n'],
-    ['an unknown forward command', ['forward', 'zap'], ExitCode.usage, 'stderr', 'porthole: unknown command "forward zap"; use create, ls, rm or link\n'],
+    ['an unknown forward command', ['forward', 'zap'], ExitCode.usage, 'stderr', 'porthole: unknown command "forward zap"; use create, ls, rm, link or domain\n'],
     ['a port that is not a number', ['forward', 'create', 'web', 'http'], ExitCode.usage, 'stderr', 'porthole: <port> must be a port number (1-65535), not "http"\n'],
     ['--stdio with --local-port', ['connect', '--stdio', '--local-port', '5432', 'pf_x'], ExitCode.usage, 'stderr', '--stdio uses stdin and stdout'],
     ['an http URL to connect', ['connect', 'http://porthole/p/pf_x/'], ExitCode.usage, 'stderr', 'is neither a forward id nor a ws:// or wss:// tunnel URL'],

@@ -10,6 +10,8 @@ export interface CommandSpec {
   readonly options: Options;
   /** Names of the required positionals, in order. */
   readonly positionals: readonly string[];
+  /** Names of the positionals that may follow them, in order. */
+  readonly optionalPositionals?: readonly string[];
 }
 
 export interface ParsedCommand {
@@ -23,7 +25,8 @@ const HELP = { help: { type: 'boolean', short: 'h' } } as const;
 
 /**
  * node:util's parseArgs with our error wording: one line naming what is wrong and the
- * usage that would be right. Exactly `spec.positionals.length` positionals are accepted.
+ * usage that would be right. Every one of `spec.positionals` is required, and any of
+ * `spec.optionalPositionals` may follow; nothing more is accepted.
  */
 export function parseCommand(args: readonly string[], spec: CommandSpec): ParsedCommand {
   let parsed;
@@ -39,8 +42,9 @@ export function parseCommand(args: readonly string[], spec: CommandSpec): Parsed
   if (parsed.positionals.length < expected.length) {
     throw new UsageError(`missing ${expected.slice(parsed.positionals.length).map((name) => `<${name}>`).join(' ')}; usage: ${spec.usage}`);
   }
-  if (parsed.positionals.length > expected.length) {
-    throw new UsageError(`unexpected argument "${parsed.positionals[expected.length]}"; usage: ${spec.usage}`);
+  const most = expected.length + (spec.optionalPositionals?.length ?? 0);
+  if (parsed.positionals.length > most) {
+    throw new UsageError(`unexpected argument "${parsed.positionals[most]}"; usage: ${spec.usage}`);
   }
   return { values, positionals: parsed.positionals, help: false };
 }

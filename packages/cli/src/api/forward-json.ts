@@ -9,6 +9,11 @@ export interface ForwardJson {
   readonly container_port: number;
   readonly local_port: number;
   readonly name: string | null;
+  /**
+   * The host name the forward also answers on (README "Custom domains"), or null. Absent
+   * from servers older than custom domains, which is the same as null.
+   */
+  readonly custom_domain?: string | null;
   readonly proxy_url: string;
   readonly websocket_url: string;
   readonly created_at: string;
@@ -29,6 +34,7 @@ export function isForwardJson(value: unknown): value is ForwardJson {
     typeof v['container_port'] === 'number' &&
     typeof v['local_port'] === 'number' &&
     (typeof v['name'] === 'string' || v['name'] === null) &&
+    (typeof v['custom_domain'] === 'string' || v['custom_domain'] === null || v['custom_domain'] === undefined) &&
     typeof v['created_at'] === 'string'
   );
 }

@@ -10,11 +10,14 @@ export interface CreateForwardRequest {
   readonly container_port: number;
   readonly local_port?: number;
   readonly name?: string;
+  readonly custom_domain?: string;
 }
 
 /** A one-time browser link, as `POST .../links` answers. */
 export interface BrowserLink {
   readonly url: string;
+  /** The same link on the forward's custom domain, when it has one. */
+  readonly custom_domain_url?: string;
   readonly expires_at: string;
 }
 
@@ -37,15 +40,28 @@ export class PortholeApi {
     return body;
   }
 
+  /** `PATCH .../port-forwards/:id`: gives the forward a custom domain, or takes it away (null). */
+  async setCustomDomain(container: string, forwardId: string, domain: string | null): Promise<ForwardJson> {
+    const what = domain === null ? 'clearing the custom domain' : 'setting the custom domain';
+    const body = await this.call('PATCH', forwardPath(container, forwardId), { custom_domain: domain }, what);
+    if (!isForwardJson(body)) throw this.unexpected(what);
+    return body;
+  }
+
   async createLink(container: string, forwardId: string): Promise<BrowserLink> {
-    const body = await this.call('POST', `${forwardsPath(container)}/${encodeURIComponent(forwardId)}/links`, undefined, 'issuing a link');
+    const body = await this.call('POST', `${forwardPath(container, forwardId)}/links`, undefined, 'issuing a link');
     const link = body as Partial<BrowserLink> | undefined;
     if (typeof link?.url !== 'string' || typeof link.expires_at !== 'string') throw this.unexpected('issuing a link');
-    return { url: link.url, expires_at: link.expires_at };
+    const customDomainUrl = link.custom_domain_url;
+    return {
+      url: link.url,
+      ...(typeof customDomainUrl === 'string' ? { custom_domain_url: customDomainUrl } : {}),
+      expires_at: link.expires_at,
+    };
   }
 
   async deleteForward(container: string, forwardId: string): Promise<void> {
-    await this.call('DELETE', `${forwardsPath(container)}/${encodeURIComponent(forwardId)}`, undefined, 'removing the forward');
+    await this.call('DELETE', forwardPath(container, forwardId), undefined, 'removing the forward');
   }
 
   /**
@@ -101,4 +117,8 @@ export class PortholeApi {
 
 function forwardsPath(container: string): string {
   return `/api/containers/${encodeURIComponent(container)}/port-forwards`;
+}
+
+function forwardPath(container: string, forwardId: string): string {
+  return `${forwardsPath(container)}/${encodeURIComponent(forwardId)}`;
 }

@@ -40,6 +40,15 @@ describe('porthole forward', () => {
     expect(forward.id).toMatch(/^pf_/);
   });
 
+  it('creates with --domain: the custom domain, and its URL for people', async () => {
+    const json = JSON.parse((await porthole_('forward', 'create', 'web', '5432', '--domain', 'DB.Example.com', '--json')).stdout);
+    expect(json).toMatchObject({ container_port: 5432, custom_domain: 'db.example.com' });
+    const human = await porthole_('forward', 'create', 'web', '8000', '--domain', 'app.example.com');
+    expect(human).toMatchObject({ code: ExitCode.ok, stderr: '' });
+    // The test server's public URL is http://porthole.test: http, no port.
+    expect(human.stdout).toMatch(/^proxy\s+http:\/\/porthole\.test\/p\/pf_\w+\/\ndomain\s+http:\/\/app\.example\.com\/\ntunnel\s/m);
+  });
+
   it('lists forwards as a table, oldest first, and as JSON', async () => {
     await porthole_('forward', 'create', 'web', '8000', '--name', 'Web Server');
     await porthole_('forward', 'create', 'web', '5432');
@@ -80,6 +89,20 @@ describe('porthole forward', () => {
     });
   });
 
+  it('prints the link on the custom domain too, when the forward has one', async () => {
+    const created = JSON.parse((await porthole_('forward', 'create', 'web', '8000', '--domain', 'app.example.com', '--json')).stdout);
+    const human = await porthole_('forward', 'link', 'web', created.id);
+    expect(human.code).toBe(ExitCode.ok);
+    const [proxy, domain, note] = human.stdout.split('\n');
+    expect(proxy).toMatch(new RegExp(`^http://porthole\\.test/p/${created.id}/\\?porthole_link=[\\w-]{43}$`));
+    // One token for both addresses.
+    expect(domain).toBe(`http://app.example.com/?porthole_link=${new URL(proxy ?? '').searchParams.get('porthole_link')}`);
+    expect(note).toMatch(/^Open either in a browser before \S+; the link works once, at one of them\.$/);
+    const json = JSON.parse((await porthole_('forward', 'link', 'web', created.id, '--json')).stdout);
+    expect(Object.keys(json)).toEqual(['url', 'custom_domain_url', 'expires_at']);
+    expect(json.custom_domain_url).toMatch(/^http:\/\/app\.example\.com\/\?porthole_link=[\w-]{43}$/);
+  });
+
   it('prints {"id", "removed"} for scripts', async () => {
     const created = JSON.parse((await porthole_('forward', 'create', 'web', '8000', '--json')).stdout);
     const removed = await porthole_('forward', 'rm', 'web', created.id, '--json');
@@ -92,6 +115,8 @@ describe('porthole forward', () => {
     ['a local port outside the range (409)', ['forward', 'create', 'web', '5432', '--local-port', '9'], ADMIN_TOKEN, /^porthole: [^\n]*\b9\b[^\n]*\n$/],
     ['a port forwarded twice (403)', ['forward', 'create', 'web', '8000', '--json'], ADMIN_TOKEN, 'porthole: Port 8000 is already forwarded for this container.\n'],
     ["someone else's container (404 for Alice)", ['forward', 'ls', 'bobs'], ALICE_TOKEN, 'porthole: No container named "bobs" was found.\n'],
+    ['a custom domain on the free plan (403)', ['forward', 'create', 'web', '5432', '--domain', 'a.example.com'], ALICE_TOKEN, 'porthole: Custom domains need the pro or enterprise plan; yours is free.\n'],
+    ['a custom domain that is no host name (400)', ['forward', 'create', 'web', '5432', '--domain', 'a b'], ADMIN_TOKEN, 'porthole: custom_domain must be a host name such as "app.example.com" (letters, digits and hyphens, dot-separated, no port); got "a b".\n'],
   ])('reports %s as the server words it', async (_description, argv, token, expected) => {
     await porthole_('forward', 'create', 'web', '8000');
     const result = await runToEnd(argv, { env: { ...env, PORTHOLE_TOKEN: token } });
@@ -121,6 +146,87 @@ describe('porthole forward', () => {
       code: ExitCode.failure,
       stdout: '',
       stderr: 'porthole: no Porthole URL: run `porthole login`, or set PORTHOLE_URL and PORTHOLE_TOKEN\n',
+    });
+  });
+});
+
+describe('porthole forward domain', () => {
+  const USAGE = 'usage: porthole forward domain <container> <forward id> <domain | --clear> [--json]';
+  let id: string;
+
+  beforeEach(async () => {
+    id = JSON.parse((await porthole_('forward', 'create', 'web', '8000', '--domain', 'kept.example.com', '--json')).stdout).id;
+  });
+
+  const domainNow = async () => JSON.parse((await porthole_('forward', 'ls', 'web', '--json')).stdout)[0].custom_domain;
+
+  it('sets a domain and shows the forward, moves it, and clears it', async () => {
+    const set = await porthole_('forward', 'domain', 'web', id, 'App.Example.com');
+    expect(set).toMatchObject({ code: ExitCode.ok, stderr: '' });
+    expect(set.stdout).toMatch(new RegExp(`^id\\s+${id}$`, 'm'));
+    expect(set.stdout).toMatch(/^domain\s+http:\/\/app\.example\.com\/$/m);
+    const table = (await porthole_('forward', 'ls', 'web')).stdout.split('\n');
+    expect(table[0]).toMatch(/^ID\s+NAME\s+PORT\s+LOCAL PORT\s+CREATED\s+DOMAIN$/);
+    expect(table[1]).toMatch(new RegExp(`^${id}\\s+-\\s+8000\\s+20\\d{3}\\s+\\S+ \\S+\\s+app\\.example\\.com$`));
+
+    const cleared = await porthole_('forward', 'domain', 'web', id, '--clear');
+    expect(cleared).toMatchObject({ code: ExitCode.ok, stderr: '' });
+    expect(cleared.stdout).not.toMatch(/^domain/m);
+    expect(await domainNow()).toBeNull();
+    expect((await porthole_('forward', 'ls', 'web')).stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+PORT\s+LOCAL PORT\s+CREATED$/);
+  });
+
+  /** The command line after `forward domain`, with ID standing for the forward's id. */
+  const domainArgs = (args: readonly string[]) => ['forward', 'domain', ...args.map((arg) => (arg === 'ID' ? id : arg))];
+
+  it.each<[string, string[], string | null]>([
+    ['a domain', ['web', 'ID', 'web.example.com', '--json'], 'web.example.com'],
+    ['--clear', ['web', 'ID', '--clear', '--json'], null],
+    ['--clear and --json before the positionals', ['--clear', '--json', 'web', 'ID'], null],
+  ])('prints the forward as the API answers it for %s', async (_description, args, domain) => {
+    const result = await porthole_(...domainArgs(args));
+    expect(result).toMatchObject({ code: ExitCode.ok, stderr: '' });
+    expect(JSON.parse(result.stdout)).toMatchObject({ id, container_id: WEB_CONTAINER, custom_domain: domain });
+    expect(await domainNow()).toBe(domain);
+  });
+
+  // Nothing reaches the server: the forward keeps its domain.
+  it.each([
+    ['both a domain and --clear', ['web', 'ID', 'app.example.com', '--clear'], 'give a <domain> or --clear, not both'],
+    ['neither a domain nor --clear', ['web', 'ID'], 'missing <domain> (or --clear to remove it)'],
+    ['neither, with --json', ['web', 'ID', '--json'], 'missing <domain> (or --clear to remove it)'],
+    ['no forward id', ['web', '--clear'], 'missing <forward id>'],
+    ['two domains', ['web', 'ID', 'a.example.com', 'b.example.com'], 'unexpected argument "b.example.com"'],
+    ['a value for --clear', ['web', 'ID', '--clear=yes'], '--clear takes no value'],
+  ])('refuses %s as a usage error (exit 2)', async (_description, args, problem) => {
+    expect(await porthole_(...domainArgs(args))).toEqual({ code: ExitCode.usage, stdout: '', stderr: `porthole: ${problem}; ${USAGE}\n` });
+    expect(await domainNow()).toBe('kept.example.com');
+  });
+
+  it.each([
+    ['the free plan setting one (403)', 'app.example.com', ALICE_TOKEN, 'porthole: Custom domains need the pro or enterprise plan; yours is free.\n'],
+    ['a domain another forward has (409)', 'taken.example.com', ADMIN_TOKEN, 'porthole: The domain taken.example.com is already used by another port forward.\n'],
+    [
+      'a domain that is no host name (400)',
+      'app.example.com:8080',
+      ADMIN_TOKEN,
+      'porthole: custom_domain must be a host name such as "app.example.com" (letters, digits and hyphens, dot-separated, no port); got "app.example.com:8080".\n',
+    ],
+  ])('reports %s as the server words it', async (_description, domain, token, stderr) => {
+    await porthole_('forward', 'create', 'web', '5432', '--domain', 'taken.example.com');
+    const result = await runToEnd(['forward', 'domain', 'web', id, domain], { env: { ...env, PORTHOLE_TOKEN: token } });
+    expect(result).toEqual({ code: ExitCode.failure, stdout: '', stderr });
+    expect(await domainNow()).toBe('kept.example.com');
+  });
+
+  it('lets the free plan clear a domain, and reports an unknown forward (404)', async () => {
+    const alice = { env: { ...env, PORTHOLE_TOKEN: ALICE_TOKEN } };
+    expect((await runToEnd(['forward', 'domain', 'web', id, '--clear'], alice)).code).toBe(ExitCode.ok);
+    expect(await domainNow()).toBeNull();
+    expect(await porthole_('forward', 'domain', 'web', 'pf_000000000000000000000000', '--clear')).toEqual({
+      code: ExitCode.failure,
+      stdout: '',
+      stderr: 'porthole: No port forward "pf_000000000000000000000000" was found.\n',
     });
   });
 });

@@ -6,16 +6,46 @@ function shortTime(iso: string): string {
   return iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-/** `porthole forward ls`: one row per forward, oldest first as the server sends them. */
+/**
+ * Where a forward's custom domain answers: `<scheme>://<domain>[:<port>]/`, with the
+ * scheme and port of its proxy_url, since one listener serves both (README "Custom
+ * domains"). The server sends no such URL with the forward, only with a link.
+ */
+function customDomainUrl(forward: ForwardJson): string | undefined {
+  const domain = forward.custom_domain;
+  if (domain === undefined || domain === null) return undefined;
+  let proxy: URL;
+  try {
+    proxy = new URL(forward.proxy_url);
+  } catch {
+    return domain;
+  }
+  return `${proxy.protocol}//${domain}${proxy.port === '' ? '' : `:${proxy.port}`}/`;
+}
+
+/**
+ * `porthole forward ls`: one row per forward, oldest first as the server sends them. The
+ * DOMAIN column comes last, and only when a forward has a custom domain: most have none,
+ * and a column of dashes would only push the rest apart.
+ */
 export function forwardTable(forwards: readonly ForwardJson[]): string {
+  const withDomains = forwards.some((f) => typeof f.custom_domain === 'string');
   return renderTable(
-    ['ID', 'NAME', 'PORT', 'LOCAL PORT', 'CREATED'],
-    forwards.map((f) => [f.id, f.name ?? '-', String(f.container_port), String(f.local_port), shortTime(f.created_at)]),
+    ['ID', 'NAME', 'PORT', 'LOCAL PORT', 'CREATED', ...(withDomains ? ['DOMAIN'] : [])],
+    forwards.map((f) => [
+      f.id,
+      f.name ?? '-',
+      String(f.container_port),
+      String(f.local_port),
+      shortTime(f.created_at),
+      ...(withDomains ? [f.custom_domain ?? '-'] : []),
+    ]),
   );
 }
 
-/** `porthole forward create`: the new forward, and how to reach it. */
+/** `porthole forward create` and `domain`: the forward, and how to reach it. */
 export function forwardDetails(forward: ForwardJson): string {
+  const domainUrl = customDomainUrl(forward);
   return renderDetails([
     ['id', forward.id],
     ['name', forward.name ?? '-'],
@@ -23,6 +53,7 @@ export function forwardDetails(forward: ForwardJson): string {
     ['port', String(forward.container_port)],
     ['local port', String(forward.local_port)],
     ['proxy', forward.proxy_url],
+    ...(domainUrl === undefined ? [] : [['domain', domainUrl] as const]),
     ['tunnel', `porthole connect ${forward.id}`],
     ['created', shortTime(forward.created_at)],
   ]);
