@@ -3,6 +3,9 @@
 // until the domain moves, the forward is deleted or its container stops. Every test
 // domain is pinned to 127.0.0.1 in the client: nothing ever asks a resolver for one.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { rawRequest, sha256 } from '../support/http';
 import { curl, type CurlResponse } from '../support/curl';
 import { describeBrowser, launchBrowser, newIsolatedPage, saveScreenshot, waitForText, computedStyle, type Browser } from '../support/browser';
@@ -232,6 +235,31 @@ describeDocker('custom domains', () => {
       expect((await porthole.api('GET', forwards(stopping))).json).toEqual([]);
       await freshForward(spare, { custom_domain: 'stopped.example.test' });
       expect(await whoAnswers('stopped.example.test')).toBe('the browser app');
+    }, TIMEOUTS.engineTest);
+
+    it('a restart keeps the domains of stored forwards, and frees those whose container stopped meanwhile', async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'porthole-domains-'));
+      const env = { PORTHOLE_TOKENS_FILE: users.file, PORTHOLE_DATA_DIR: dataDir };
+      const [keeps, goes] = await Promise.all([startFixtureContainer({ labels: ownedBy(PRO) }), startFixtureContainer({ labels: ownedBy(PRO) })]);
+      const first = await startTestPorthole(env);
+      for (const [container, domain] of [[keeps, 'kept.example.test'], [goes, 'gone.example.test']] as const) {
+        expect((await first.api('POST', forwards(container), { container_port: 8080, custom_domain: domain }, PRO.token)).status).toBe(201);
+      }
+      await first.close();
+      await goes.stop();
+      const second = await startTestPorthole(env);
+      try {
+        const get = (domain: string) => rawRequest(second.url, { path: '/x', headers: { host: domain, ...bearer(PRO.token) } });
+        const kept = await get('kept.example.test');
+        expect([kept.status, JSON.parse(kept.body.toString()).url]).toEqual([200, '/x']);
+        const gone = await get('gone.example.test');
+        expect([gone.status, JSON.parse(gone.body.toString()).error.code]).toEqual([404, 'route_not_found']);
+        const retaken = await second.api('POST', forwards(keeps), { container_port: keeps.tcpPort, custom_domain: 'gone.example.test' }, PRO.token);
+        expect(retaken.status).toBe(201);
+      } finally {
+        await second.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     }, TIMEOUTS.engineTest);
   });
 
