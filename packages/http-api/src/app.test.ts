@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { startHttpEcho, type HttpEcho } from './testing/fixtures';
 import { rawConnection, readUntilClose } from './testing/http-client';
-import { ADMIN_TOKEN, startTestPorthole, type TestPorthole } from './testing/porthole-test-server';
+import { ADMIN, ADMIN_TOKEN, startTestPorthole, type TestPorthole } from './testing/porthole-test-server';
 import { TEST_TIMEOUT_MS, WAIT_MS } from './testing/test-timeouts';
 
 jest.setTimeout(TEST_TIMEOUT_MS);
@@ -21,11 +21,11 @@ afterEach(async () => {
 });
 
 /** Sends the head of a request with `Expect: 100-continue` and returns the first answer. */
-async function expectContinue(path: string, contentLength: number, token = ADMIN_TOKEN): Promise<string> {
+async function expectContinue(path: string, contentLength: number, token = ADMIN_TOKEN, host = 'x'): Promise<string> {
   const socket = await rawConnection(porthole.port);
   const first = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(chunk.toString())));
   socket.write(
-    `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+    `POST ${path} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${contentLength}\r\nExpect: 100-continue\r\n\r\n`,
   );
   const answer = await first;
@@ -52,6 +52,26 @@ describe('Expect: 100-continue', () => {
     const forward = await porthole.forward(app.address);
     const target = path === 'proxy' ? `/p/${forward.id}/upload` : path;
     expect(await expectContinue(target, 10, 'wrong-token-0123456789')).toMatch(/^HTTP\/1\.1 401 /);
+  });
+});
+
+// Regression: on a forward's own host the API's 64 KB limit decided, so an upload between
+// the two limits got no "100 Continue" (curl waits a second, stricter clients until they
+// time out) and one over the proxy's limit got "100 Continue" before its 413.
+describe('Expect: 100-continue on a forward of its own host', () => {
+  const MAX = 1024 * 1024;
+  it.each([
+    ['preview host, between the API and proxy limits', 'preview', 100_000, /^HTTP\/1\.1 100 Continue/],
+    ['preview host, over the proxy limit', 'preview', 2 * MAX, /^HTTP\/1\.1 413 /],
+    ['custom domain, between the API and proxy limits', 'custom', 100_000, /^HTTP\/1\.1 100 Continue/],
+    ['custom domain, over the proxy limit', 'custom', 2 * MAX, /^HTTP\/1\.1 413 /],
+  ])('%s', async (_description, kind, length, answer) => {
+    await porthole.close();
+    porthole = await startTestPorthole({ limits: { proxyMaxBytes: MAX }, browser: { previewDomain: 'preview.test' } });
+    const forward = await porthole.forward(app.address);
+    await porthole.forwards.updateForward(ADMIN, forward.containerId, forward.id, { customDomain: 'app.example.test' });
+    const host = kind === 'custom' ? 'app.example.test' : `${forward.id.replace('pf_', 'pf-')}.preview.test`;
+    expect(await expectContinue('/upload', length, ADMIN_TOKEN, host)).toMatch(answer);
   });
 });
 

@@ -181,6 +181,12 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
     const target = local === undefined ? undefined : parseProxyUrl(local);
     return target === undefined || target.kind === 'no_match' ? undefined : underBasePath(target, basePath);
   };
+  // The forward a request is for, on its own host or under `/p/`; undefined for Porthole's own routes.
+  const forwardTargetOf = (req: IncomingMessage) => {
+    const url = req.url ?? '/';
+    const preview = previewForward(req);
+    return preview === undefined ? proxyTargetOf(url) : previewTarget(preview, url);
+  };
 
   const unsubscribe = options.forwardEvents.subscribe((event) => {
     audit(auditEntryOf(event));
@@ -212,8 +218,7 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
 
   const handleRequest: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
-    const preview = previewForward(req);
-    const target = preview === undefined ? proxyTargetOf(url) : previewTarget(preview, url);
+    const target = forwardTargetOf(req);
     logWhenDone(req, res, logger, target !== undefined);
     if (target !== undefined) {
       proxy.handleRequest(req, res, target);
@@ -230,7 +235,8 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   // "100 Continue" invites the body; a stranger or an oversized body gets the refusal
   // first. The handlers below check both again, so this only decides when to say go on.
   const handleCheckContinue: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
-    const limit = proxyTargetOf(req.url ?? '/') !== undefined ? limits.proxyMaxBytes : limits.apiMaxBytes;
+    // A forward on its own host (preview host, custom domain) takes proxy-sized bodies too.
+    const limit = forwardTargetOf(req) !== undefined ? limits.proxyMaxBytes : limits.apiMaxBytes;
     authenticateRequest(req, options.authenticator, { allowSubprotocol: false }).then(
       () => {
         if (!declaredBodyTooLarge(req, limit) && !res.headersSent) res.writeContinue();
@@ -244,9 +250,8 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
     const url = req.url ?? '/';
     // A client reset during the handshake must not become an unhandled 'error'.
     socket.on('error', (error) => logger.debug({ err: error, requestId: requestIdOf(req) }, 'upgrade socket error'));
-    const preview = previewForward(req);
     const local = withinBasePath(url, basePath);
-    const target = preview === undefined ? proxyTargetOf(url) : previewTarget(preview, url);
+    const target = forwardTargetOf(req);
     if (!isWebSocketUpgrade(req)) {
       serveIgnoringUpgrade(req, socket, handleRequest, logger);
     } else if (target !== undefined) {
