@@ -208,6 +208,25 @@ describeDocker('the audit log of the server process', () => {
       expect(everything.includes(credential) ? `${credential} is in the log` : 'not in the log').toBe('not in the log');
     }
   }, TIMEOUTS.engineTest);
+
+  it('keeps the audit trail at PORTHOLE_LOG_LEVEL=warn, where the other info lines go', async () => {
+    const quiet = await startServer({ PORTHOLE_ADMIN_TOKEN: ADMIN_TOKEN, PORTHOLE_LOG_LEVEL: 'warn' });
+    try {
+      const res = await fetch(`${quiet.url}${forwards(paulas)}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ container_port: 9001 }),
+      });
+      const { id } = (await res.json()) as { id: string };
+      await sleep(TIMEOUTS.quietPeriod);
+      const lines = quiet.stdout().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.filter((line) => line['audit'] === 'forward.created' && line['forward'] === id)).toHaveLength(1);
+      expect(lines.filter((line) => line['msg'] === 'request')).toEqual([]);
+    } finally {
+      quiet.child.kill('SIGTERM');
+      await quiet.exited;
+    }
+  }, TIMEOUTS.engineTest);
 });
 
 /** `toMatchObject` as a predicate: asymmetric matchers (expect.stringMatching) included. */

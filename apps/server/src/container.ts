@@ -1,6 +1,6 @@
 import { Container } from 'inversify';
 import type { ContainerRuntime, ForwardStore } from '@porthole/core';
-import { AnyOfAuthenticators, HostPortListeners, JwtAuthenticator, StaticTokenAuthenticator, createPorthole } from '@porthole/http-api';
+import { AnyOfAuthenticators, HostPortListeners, JwtAuthenticator, StaticTokenAuthenticator, createPorthole, loggerAuditSink } from '@porthole/http-api';
 import type { Logger } from 'pino';
 import type { PortholeConfig } from './config';
 import { TOKENS } from './tokens';
@@ -55,6 +55,8 @@ export function buildContainer({ config, logger, runtime, adminToken, store }: W
       // At the root whatever the public URL's path: a proxy in front may strip it.
       basePath: '',
       logger,
+      // The audit trail is not chatter: it is written at any log level but silent.
+      audit: loggerAuditSink(config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' })),
       localPorts: ctx.get(TOKENS.HostPorts),
       policy: { maxForwardsPerContainer: config.maxForwardsPerContainer, plans: config.planLimits, reservedDomains: config.reservedDomains },
       limits: {

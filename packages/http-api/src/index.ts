@@ -6,6 +6,7 @@ export {
   type PortholeHttp,
   type PortholeHttpOptions,
 } from './app';
+export { auditEntryOf, loggerAuditSink, type AuditEntry, type AuditSink } from './audit/audit-log';
 export type { Authenticator } from './auth/authenticator';
 export { StaticTokenAuthenticator, tokenDigest } from './auth/static-token-authenticator';
 export { parseTokensFile, tokensFileFormat, TokensFileError, type TokenEntry, type TokensFileFormat } from './auth/tokens-file';

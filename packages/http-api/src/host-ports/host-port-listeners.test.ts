@@ -6,6 +6,7 @@ import {
   InProcessEventBus,
   InMemoryForwardStore,
   systemClock,
+  type ForwardId,
   type Principal,
 } from '@porthole/core';
 import { FakeContainerRuntime } from '@porthole/core/testing';
@@ -68,6 +69,10 @@ function dial(port: number, allowHalfOpen = false): Promise<Socket> {
     socket.once('connect', () => resolve(socket));
     socket.once('error', reject);
   });
+}
+
+function forwardIdOf(n: number): ForwardId {
+  return `pf_${String(n).padStart(24, '0')}` as ForwardId;
 }
 
 function readAll(socket: Socket): Promise<string> {
@@ -141,6 +146,32 @@ describe('HostPortListeners', () => {
       expect(picked.localPort).toBeLessThanOrEqual(range.last);
     } finally {
       squatter.close();
+    }
+  });
+
+  it('goes past a long run of ports other programs hold (a second Porthole), and says so once all are taken', async () => {
+    const wide = await freeRange(80);
+    const picker = new HostPortListeners({ range: wide, bind: '127.0.0.1', logger });
+    const squatters: Server[] = [];
+    const squat = async (port: number) => {
+      const server = createServer();
+      server.on('error', () => undefined); // held by someone else already: busy either way
+      server.listen(port, '127.0.0.1');
+      await Promise.race([once(server, 'listening'), once(server, 'error')]);
+      squatters.push(server);
+    };
+    try {
+      for (let port = wide.first; port < wide.first + 70; port += 1) await squat(port);
+      const picked = await picker.reserve(forwardIdOf(1), undefined);
+      expect(picked).toBeGreaterThanOrEqual(wide.first + 70);
+      for (let port = wide.first + 70; port <= wide.last; port += 1) if (port !== picked) await squat(port);
+      await expect(picker.reserve(forwardIdOf(2), undefined)).rejects.toMatchObject({
+        code: 'local_port_unavailable',
+        message: 'No free local port was found: the range is busy with other programs.',
+      });
+    } finally {
+      await picker.closeAll();
+      for (const server of squatters) server.close();
     }
   });
 

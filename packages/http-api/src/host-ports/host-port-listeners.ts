@@ -33,9 +33,6 @@ export interface HostPortOptions {
  */
 const HOST_PORT_PRINCIPAL: Principal = { id: 'host-port', role: 'admin' };
 
-/** How many taken ports an automatic pick skips before giving up. */
-const MAX_BUSY_SKIPS = 64;
-
 interface Listener {
   readonly server: Server;
   readonly sockets: Set<Duplex>;
@@ -72,7 +69,11 @@ export class HostPortListeners implements LocalPortAllocator {
   }
 
   async reserve(forwardId: ForwardId, requested: PortNumber | undefined): Promise<PortNumber> {
-    for (let skipped = 0; ; skipped += 1) {
+    // An automatic pick goes round the whole range once before giving up: another program
+    // (a second Porthole on the default range, say) may hold a long run of its ports. The
+    // book hands out ports in turn, so each try is a new port.
+    const rangeSize = this.options.range.last - this.options.range.first + 1;
+    for (let skipped = 1; ; skipped += 1) {
       const port = this.book.reserveSync(requested);
       try {
         await this.listen(port, forwardId);
@@ -84,7 +85,7 @@ export class HostPortListeners implements LocalPortAllocator {
         if (requested !== undefined) {
           throw DomainErrors.localPortUnavailable(`local_port ${port} is already in use on the Porthole host.`);
         }
-        if (skipped >= MAX_BUSY_SKIPS) {
+        if (skipped >= rangeSize) {
           throw DomainErrors.localPortUnavailable('No free local port was found: the range is busy with other programs.');
         }
         this.options.logger.debug({ port }, 'local port busy with another program; trying the next');

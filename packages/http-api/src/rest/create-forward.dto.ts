@@ -79,13 +79,16 @@ export async function parseCreateForward(body: unknown): Promise<CreateForwardDt
  * Only the custom domain can change; the rest of a forward is what it was made with.
  */
 export function parseUpdateForward(body: unknown): { customDomain: unknown } {
-  if (!isJsonObject(body) || !Object.prototype.hasOwnProperty.call(body, 'custom_domain')) {
+  if (!isJsonObject(body)) {
     throw DomainErrors.invalidRequest(
       'The request body must be a JSON object like {"custom_domain": "app.example.com"} (or null to remove it), sent with Content-Type: application/json.',
     );
   }
-  const unknown = unknownFieldIssues(body, UPDATE_FIELDS, (field) => `${field} cannot be changed; only custom_domain can.`);
-  if (unknown.length > 0) throw invalidRequest(unknown);
+  const issues = unknownFieldIssues(body, UPDATE_FIELDS, (field) => `${field} cannot be changed; only custom_domain can.`);
+  if (!Object.prototype.hasOwnProperty.call(body, 'custom_domain')) {
+    issues.push({ field: 'custom_domain', message: 'custom_domain is required: a host name, or null to remove it.' });
+  }
+  if (issues.length > 0) throw invalidRequest(issues);
   return { customDomain: body['custom_domain'] };
 }
 

@@ -279,6 +279,15 @@ describe('custom domains', () => {
     expect(response.json.error.message).toMatch(/\.$/);
   });
 
+  it('names every field that is wrong in a PATCH', async () => {
+    const forward = (await create({ container_port: 80 })).json;
+    const response = await patch(forward.id, '{"container_port":9000}');
+    expect(response.json.error.details).toEqual([
+      { field: 'container_port', message: 'container_port cannot be changed; only custom_domain can.' },
+      { field: 'custom_domain', message: 'custom_domain is required: a host name, or null to remove it.' },
+    ]);
+  });
+
   it('gives a domain to one forward only: 409 domain_taken', async () => {
     expect((await create({ container_port: 80, custom_domain: 'one.example.com' }, 'web', PRO)).status).toBe(201);
     const second = await create({ container_port: 81, custom_domain: 'one.example.com' }, 'web', PRO);
