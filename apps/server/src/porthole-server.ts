@@ -44,6 +44,9 @@ function logRestore(report: RestoreReport, logger: Logger, location: string): vo
   for (const { forward, message } of report.portsNotReopened) {
     logger.warn({ forwardId: forward.id, localPort: forward.localPort }, `kept a stored forward without its host port: ${message}`);
   }
+  for (const { forward, message } of report.domainsCleared) {
+    logger.warn({ forwardId: forward.id }, `kept a stored forward without its custom domain: ${message}`);
+  }
   logger.info({ store: location, kept: report.kept.length, removed: report.removed.length }, 'forwards restored');
 }
 

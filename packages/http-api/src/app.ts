@@ -13,7 +13,7 @@ import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
 import { silentLogger, type Logger } from './logger';
 import { auditEntryOf, loggerAuditSink, type AuditSink } from './audit/audit-log';
 import { BrowserSessions } from './browser/browser-sessions';
-import { CustomDomainRoutes } from './browser/custom-domain-routes';
+import { CustomDomainRoutes, hostName } from './browser/custom-domain-routes';
 import { forwardIdFromHost } from './browser/preview-host';
 import { ForwardProxy, previewTarget } from './proxy/forward-proxy';
 import { parseProxyUrl, underBasePath } from './proxy/proxy-path';
@@ -171,9 +171,7 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   const access = new ProxyAccess({ forwards: options.forwards, authenticator: options.authenticator, sessions, secure: urls.isSecure, audit });
   const proxy = new ForwardProxy({ ...deps, access, publicScheme: urls.isSecure ? 'https:' : 'http:' });
   const tunnel = new TunnelServer(deps);
-  // A forward's own host: its preview host (subdomain mode) or its custom domain.
-  const previewForward = (req: IncomingMessage) =>
-    forwardIdFromHost(req.headers.host, browser.previewDomain) ?? customDomains.forwardFor(req.headers.host);
+
   const basePath = options.basePath ?? '';
   // `/p/...` under the base path, with the prefix the browser sees; undefined otherwise.
   const proxyTargetOf = (url: string) => {
@@ -181,11 +179,16 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
     const target = local === undefined ? undefined : parseProxyUrl(local);
     return target === undefined || target.kind === 'no_match' ? undefined : underBasePath(target, basePath);
   };
-  // The forward a request is for, on its own host or under `/p/`; undefined for Porthole's own routes.
+  // The forward a request is for: on its own host (its preview host in subdomain mode, or
+  // its custom domain, named by that host in errors) or under `/p/`; undefined for
+  // Porthole's own routes.
   const forwardTargetOf = (req: IncomingMessage) => {
     const url = req.url ?? '/';
-    const preview = previewForward(req);
-    return preview === undefined ? proxyTargetOf(url) : previewTarget(preview, url);
+    const preview = forwardIdFromHost(req.headers.host, browser.previewDomain);
+    if (preview !== undefined) return previewTarget(preview, url);
+    const byDomain = customDomains.forwardFor(req.headers.host);
+    if (byDomain !== undefined) return previewTarget(byDomain, url, hostName(req.headers.host ?? ''));
+    return proxyTargetOf(url);
   };
 
   const unsubscribe = options.forwardEvents.subscribe((event) => {

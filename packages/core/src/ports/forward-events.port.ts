@@ -12,7 +12,9 @@ export type ForwardEvent =
       readonly type: 'forward_updated';
       readonly forward: PortForward;
       readonly previous: PortForward;
-      readonly principal: Principal;
+      /** Who changed it; absent when Porthole did (a domain it no longer allows, at start-up). */
+      readonly principal?: Principal;
+      readonly reason?: string;
     }
   | {
       readonly type: 'forward_removed';

@@ -46,6 +46,41 @@ describe('ForwardLifecycle', () => {
     expect(await store.listAll()).toHaveLength(0);
   });
 
+  it('tries a stop again when the store cannot be written, until its forwards are gone', async () => {
+    const runtime = new FakeContainerRuntime([{ id: 'aaaa1111', name: 'a' }]);
+    const store = new InMemoryForwardStore();
+    const service = new ForwardService({
+      runtime,
+      store,
+      localPorts: new RangePortAllocator({ first: 20000, last: 20099 }),
+      ids: new CryptoIdGenerator(),
+      clock: new FixedClock(),
+      events: new RecordingPublisher(),
+    });
+    const logged: { msg: string; level?: string; containerId?: string; retryInMs?: number }[] = [];
+    const lifecycle = new ForwardLifecycle(runtime, service, (entry) => logged.push(entry), [5, 10]);
+    lifecycle.start();
+    await service.createForward(admin, 'a', { containerPort: 1 });
+    // A full disk, twice: removals fail, then succeed.
+    const remove = store.remove.bind(store);
+    let failures = 2;
+    store.remove = async (id) => {
+      if (failures > 0) {
+        failures -= 1;
+        throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      }
+      return remove(id);
+    };
+    runtime.stop('aaaa1111', 'died');
+    for (let i = 0; i < 50 && (await store.listAll()).length > 0; i += 1) await new Promise((r) => setTimeout(r, 5));
+    expect(await store.listAll()).toEqual([]);
+    expect(logged.filter((entry) => entry.level === 'error')).toEqual([
+      expect.objectContaining({ msg: 'lifecycle event handling failed; trying again', containerId: 'aaaa1111', retryInMs: 5 }),
+      expect.objectContaining({ msg: 'lifecycle event handling failed; trying again', containerId: 'aaaa1111', retryInMs: 10 }),
+    ]);
+    lifecycle.stop();
+  });
+
   it('stops listening when stopped', async () => {
     const { runtime, store, service, lifecycle } = setUp();
     await service.createForward(admin, 'a', { containerPort: 1 });

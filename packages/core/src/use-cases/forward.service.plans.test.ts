@@ -16,7 +16,7 @@ const aliceFree: Principal = { id: 'alice', role: 'user' };
 const alicePro: Principal = { id: 'alice', role: 'user', plan: 'pro' };
 const bobPro: Principal = { id: 'bob', role: 'user', plan: 'pro' };
 
-function setUp(plans?: PlanOverrides) {
+function setUp(plans?: PlanOverrides, reservedDomains = ['porthole.example.com', 'preview.example.com'], store = new InMemoryForwardStore()) {
   const runtime = new FakeContainerRuntime([
     { id: 'alices0000', name: 'alices', owner: 'alice' },
     { id: 'alices1111', name: 'alices2', owner: 'alice' },
@@ -25,14 +25,14 @@ function setUp(plans?: PlanOverrides) {
   const events = new RecordingPublisher();
   const service = new ForwardService({
     runtime,
-    store: new InMemoryForwardStore(),
+    store,
     localPorts: new RangePortAllocator({ first: 20000, last: 20099 }),
     ids: new CryptoIdGenerator(),
     clock: new FixedClock(),
     events,
-    policy: { maxForwardsPerContainer: 10, reservedDomains: ['porthole.example.com', 'preview.example.com'], ...(plans ? { plans } : {}) },
+    policy: { maxForwardsPerContainer: 10, reservedDomains, ...(plans ? { plans } : {}) },
   });
-  return { runtime, events, service };
+  return { runtime, events, service, store };
 }
 
 const codeOf = errorCodeOf;
@@ -92,6 +92,25 @@ describe('custom domains on update', () => {
     const forward = await service.createForward(alicePro, 'alices', { containerPort: 80, customDomain: 'c.example.com' });
     const container = principal.id === 'bob' ? 'bobs' : 'alices';
     expect(await codeOf(service.updateForward(principal, container, forward.id, { customDomain }))).toBe(expected);
+  });
+});
+
+describe('custom domains at start-up', () => {
+  it('takes a stored domain off its forward once it is one of Porthole\'s own names, and keeps the forward', async () => {
+    const before = setUp();
+    const shadowing = await before.service.createForward(alicePro, 'alices', { containerPort: 80, customDomain: 'alias.example.com' });
+    const fine = await before.service.createForward(alicePro, 'alices', { containerPort: 81, customDomain: 'app.example.com' });
+    // Restarted with that name reserved (an alias of Porthole's public host).
+    const after = setUp(undefined, ['alias.example.com'], before.store);
+    const report = await after.service.restore();
+    expect(report.kept).toEqual([{ ...shadowing, customDomain: null }, fine]);
+    expect(report.domainsCleared).toEqual([
+      { forward: { ...shadowing, customDomain: null }, message: expect.stringMatching(/alias\.example\.com is Porthole's own host name/) },
+    ]);
+    expect(after.events.events).toEqual([
+      { type: 'forward_updated', forward: { ...shadowing, customDomain: null }, previous: shadowing, reason: 'custom domain is reserved' },
+    ]);
+    expect((await before.store.get(shadowing.id))?.customDomain).toBeNull();
   });
 });
 

@@ -44,6 +44,11 @@ export interface RestoreReport {
   readonly removed: readonly StaleForward[];
   /** Kept, but their host port could not be reopened (taken by another program). */
   readonly portsNotReopened: readonly { readonly forward: PortForward; readonly message: string }[];
+  /**
+   * Kept without their custom domain: it is now one of Porthole's own names (the public
+   * URL or PORTHOLE_RESERVED_DOMAINS changed while it was down).
+   */
+  readonly domainsCleared: readonly { readonly forward: PortForward; readonly message: string }[];
 }
 
 export const DEFAULT_FORWARD_POLICY: ForwardPolicy = { maxForwardsPerContainer: 10 };
@@ -268,7 +273,11 @@ export class ForwardService {
       if (await this.removeForward(entry.forward, 'reconciled', entry.reason)) removed.push(entry);
     }
     const portsNotReopened: { forward: PortForward; message: string }[] = [];
-    for (const forward of live) {
+    const domainsCleared: { forward: PortForward; message: string }[] = [];
+    const kept: PortForward[] = [];
+    for (const stored of live) {
+      const forward = await this.clearReservedDomain(stored, domainsCleared);
+      kept.push(forward);
       try {
         await this.deps.localPorts.restore(forward.id, forward.localPort);
       } catch (error) {
@@ -278,7 +287,26 @@ export class ForwardService {
       // Removed meanwhile (its container stopped while we were restoring): the port goes too.
       if ((await this.deps.store.get(forward.id)) === undefined) await this.deps.localPorts.release(forward.localPort);
     }
-    return { kept: live, removed, portsNotReopened };
+    return { kept, removed, portsNotReopened, domainsCleared };
+  }
+
+  /**
+   * A stored custom domain that is now Porthole's own name would shadow Porthole itself
+   * (routing by Host wins): it is taken off the forward, which stays.
+   */
+  private async clearReservedDomain(forward: PortForward, cleared: { forward: PortForward; message: string }[]): Promise<PortForward> {
+    if (forward.customDomain === null) return forward;
+    try {
+      normalizeCustomDomain(forward.customDomain, this.reservedDomains);
+      return forward;
+    } catch (error) {
+      if (!isDomainError(error)) throw error;
+      const outcome = await this.deps.store.setCustomDomain(forward.id, null);
+      if (!outcome.ok) return forward;
+      cleared.push({ forward: outcome.forward, message: error.message });
+      this.deps.events.publish({ type: 'forward_updated', forward: outcome.forward, previous: forward, reason: 'custom domain is reserved' });
+      return outcome.forward;
+    }
   }
 
   /** Splits forwards by whether their container still runs the same life (asked once per container). */

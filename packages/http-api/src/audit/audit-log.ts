@@ -41,10 +41,10 @@ export function auditEntryOf(event: ForwardEvent): AuditEntry {
     case 'forward_updated':
       return {
         event: 'forward.updated',
-        principal: event.principal.id,
+        principal: event.principal?.id ?? null,
         container: event.forward.containerId,
         forward: event.forward.id,
-        reason: null,
+        reason: event.reason ?? null,
         custom_domain: event.forward.customDomain,
         previous_custom_domain: event.previous.customDomain,
       };

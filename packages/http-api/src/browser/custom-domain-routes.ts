@@ -1,7 +1,7 @@
 import type { ForwardEvent, PortForward } from '@porthole/core';
 
 /** `Host` as a bare, lowercase name: no port, no trailing dot. */
-function hostName(host: string): string {
+export function hostName(host: string): string {
   return host.replace(/:\d*$/, '').toLowerCase().replace(/\.$/, '');
 }
 

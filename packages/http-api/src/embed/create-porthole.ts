@@ -130,7 +130,9 @@ export function createPorthole(options: PortholeOptions): Porthole {
   });
   // The listeners relay through the service, which in turn allocates through them.
   if (localPorts instanceof HostPortListeners) localPorts.attach(forwards);
-  const lifecycle = new ForwardLifecycle(options.runtime, forwards, ({ msg, ...rest }) => logger.info(rest, msg));
+  const lifecycle = new ForwardLifecycle(options.runtime, forwards, ({ msg, level, ...rest }) =>
+    level === 'error' ? logger.error(rest, msg) : logger.info(rest, msg),
+  );
   const http = createPortholeHttp({
     forwards,
     authenticator: options.authenticator,

@@ -30,9 +30,12 @@ export interface ForwardProxyDeps {
 
 type Routed = Exclude<ProxyTarget, { kind: 'no_match' }>;
 
-/** A request on a preview host (subdomain mode): the whole target goes to the app. */
-export function previewTarget(forwardId: string, rawUrl: string): Routed {
-  return { kind: 'forward', forwardId, prefix: '', upstreamUrl: rawUrl };
+/**
+ * A request on a forward's own host (subdomain mode, a custom domain): the whole target
+ * goes to the app. `shownAs`: the host, when it does not carry the forward id.
+ */
+export function previewTarget(forwardId: string, rawUrl: string, shownAs?: string): Routed {
+  return { kind: 'forward', forwardId, prefix: '', upstreamUrl: rawUrl, ...(shownAs === undefined ? {} : { shownAs }) };
 }
 
 /** One proxied WebSocket upgrade while it is in flight (plain requests: HttpExchange). */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DomainErrors, type ForwardService, type PortForward, type Principal } from '@porthole/core';
+import { DomainErrors, isDomainError, type ForwardService, type PortForward, type Principal } from '@porthole/core';
 import { rejectedCredentialEntry, type AuditSink } from '../audit/audit-log';
 import type { Authenticator } from '../auth/authenticator';
 import { bearerFromHeader } from '../auth/credentials';
@@ -33,6 +33,8 @@ export interface ProxyGrant {
 export interface ProxyPlace {
   readonly forwardId: string;
   readonly prefix: string;
+  /** The name the caller used for the forward when it is not the id (a custom domain). */
+  readonly shownAs?: string;
 }
 
 /**
@@ -51,10 +53,10 @@ export class ProxyAccess {
     const bearer = bearerFromHeader(req);
     if (bearer !== undefined) {
       const principal = await this.deps.authenticator.authenticate(bearer);
-      if (principal !== null) return { forward: await this.deps.forwards.resolveForward(principal, place.forwardId), via: 'header' };
+      if (principal !== null) return { forward: await this.resolve(principal, place), via: 'header' };
     }
     const principal = this.deps.sessions.principalFor(place.forwardId, sessionCookieValues(req.headers.cookie));
-    if (principal !== undefined) return { forward: await this.deps.forwards.resolveForward(principal, place.forwardId), via: 'cookie' };
+    if (principal !== undefined) return { forward: await this.resolve(principal, place), via: 'cookie' };
     // Only now is a bearer header that did not pass known to be a bad one of Porthole's:
     // beside a session it would have been the app's own.
     if (bearer !== undefined) this.deps.audit(rejectedCredentialEntry(req, place.forwardId));
@@ -82,7 +84,7 @@ export class ProxyAccess {
       this.deps.audit(rejectedCredentialEntry(req, place.forwardId));
       throw query.link !== undefined ? HttpErrors.linkNotValid() : HttpErrors.noBrowserSession();
     }
-    const forward = await this.deps.forwards.resolveForward(principal, place.forwardId);
+    const forward = await this.resolve(principal, place);
     const value = this.deps.sessions.open(forward.id, principal);
     res.writeHead(302, {
       location: this.target(place, query),
@@ -97,6 +99,21 @@ export class ProxyAccess {
       'content-length': 0,
     });
     res.end();
+  }
+
+  /**
+   * The forward, if this caller may use it. A forward reached by a custom domain is "not
+   * found" by that name: its id is not the caller's to learn.
+   */
+  private async resolve(principal: Principal, place: ProxyPlace): Promise<PortForward> {
+    try {
+      return await this.deps.forwards.resolveForward(principal, place.forwardId);
+    } catch (error) {
+      if (place.shownAs !== undefined && isDomainError(error) && error.code === 'forward_not_found') {
+        throw DomainErrors.forwardNotFound(place.shownAs);
+      }
+      throw error;
+    }
   }
 
   /** The same address without the credential, on this host. */

@@ -5,7 +5,14 @@
  */
 export type ProxyTarget =
   /** Proxy to the forward; `upstreamUrl` is the path and query the app sees. */
-  | { readonly kind: 'forward'; readonly forwardId: string; readonly prefix: string; readonly upstreamUrl: string }
+  | {
+      readonly kind: 'forward';
+      readonly forwardId: string;
+      readonly prefix: string;
+      readonly upstreamUrl: string;
+      /** How the caller named the forward when not by its id (a custom domain): errors say that. */
+      readonly shownAs?: string;
+    }
   /**
    * `/p/{id}` or `/p/{id}?q`: relative links of the app would resolve against `/p/`, so
    * browsers are sent to `/p/{id}/` (308 keeps the method and body). An upgrade cannot be
