@@ -5,12 +5,12 @@ import { CryptoIdGenerator } from '../support/crypto-id-generator';
 import { FakeContainerRuntime } from '../testing/fake-container-runtime';
 import { FixedClock } from '../testing/fixed-clock';
 import { RecordingPublisher } from '../testing/recording-publisher';
-import { ForwardLifecycle } from './forward-lifecycle';
+import { ForwardLifecycle, type LifecycleLog } from './forward-lifecycle';
 import { ForwardService } from './forward.service';
 
 const admin: Principal = { id: 'admin', role: 'admin' };
 
-function setUp() {
+function setUp(log?: LifecycleLog, retryDelaysMs?: readonly number[]) {
   const runtime = new FakeContainerRuntime([{ id: 'aaaa1111', name: 'a' }, { id: 'bbbb2222', name: 'b' }]);
   const store = new InMemoryForwardStore();
   const service = new ForwardService({
@@ -21,7 +21,7 @@ function setUp() {
     clock: new FixedClock(),
     events: new RecordingPublisher(),
   });
-  const lifecycle = new ForwardLifecycle(runtime, service);
+  const lifecycle = new ForwardLifecycle(runtime, service, log, retryDelaysMs);
   lifecycle.start();
   return { runtime, store, service, lifecycle };
 }
@@ -47,19 +47,8 @@ describe('ForwardLifecycle', () => {
   });
 
   it('tries a stop again when the store cannot be written, until its forwards are gone', async () => {
-    const runtime = new FakeContainerRuntime([{ id: 'aaaa1111', name: 'a' }]);
-    const store = new InMemoryForwardStore();
-    const service = new ForwardService({
-      runtime,
-      store,
-      localPorts: new RangePortAllocator({ first: 20000, last: 20099 }),
-      ids: new CryptoIdGenerator(),
-      clock: new FixedClock(),
-      events: new RecordingPublisher(),
-    });
-    const logged: { msg: string; level?: string; containerId?: string; retryInMs?: number }[] = [];
-    const lifecycle = new ForwardLifecycle(runtime, service, (entry) => logged.push(entry), [5, 10]);
-    lifecycle.start();
+    const logged: Parameters<LifecycleLog>[0][] = [];
+    const { runtime, store, service, lifecycle } = setUp((entry) => logged.push(entry), [5, 10]);
     await service.createForward(admin, 'a', { containerPort: 1 });
     // A full disk, twice: removals fail, then succeed.
     const remove = store.remove.bind(store);
