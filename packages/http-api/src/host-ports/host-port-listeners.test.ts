@@ -155,9 +155,13 @@ describe('HostPortListeners', () => {
     const squatters: Server[] = [];
     const squat = async (port: number) => {
       const server = createServer();
-      server.on('error', () => undefined); // held by someone else already: busy either way
-      server.listen(port, '127.0.0.1');
-      await Promise.race([once(server, 'listening'), once(server, 'error')]);
+      // Held by another program already: busy either way. (events.once would reject on
+      // 'error' while waiting for 'listening'.)
+      await new Promise<void>((resolve) => {
+        server.once('listening', resolve);
+        server.once('error', () => resolve());
+        server.listen(port, '127.0.0.1');
+      });
       squatters.push(server);
     };
     try {
