@@ -88,6 +88,9 @@ export function parseTokensFile(text: string, digestOf: (token: string) => Buffe
     throw new TokensFileError(format === 'yaml' ? 'must be a YAML mapping with a "tokens" list' : 'must be a JSON object with a "tokens" array');
   }
   const seen = new Set<string>();
+  // Several entries may name one user (old and new token while rotating), but they must
+  // agree on who that user is: otherwise the role and plan would depend on the token used.
+  const users = new Map<string, { index: number; role: Principal['role']; plan: Principal['plan'] }>();
   return tokens.map((raw: unknown, index) => {
     const where = `tokens[${index}]`;
     const line = lineOf(index);
@@ -113,6 +116,10 @@ export function parseTokensFile(text: string, digestOf: (token: string) => Buffe
     const key = digest.toString('hex');
     if (seen.has(key)) throw fail(`${where} repeats the token of an earlier entry`);
     seen.add(key);
+    const earlier = users.get(user);
+    if (earlier !== undefined && earlier.role !== role) throw fail(`${where} gives user ${user} another role than tokens[${earlier.index}]`);
+    if (earlier !== undefined && earlier.plan !== plan) throw fail(`${where} gives user ${user} another plan than tokens[${earlier.index}]`);
+    users.set(user, earlier ?? { index, role, plan });
     return { digest, principal: plan === undefined ? { id: user, role } : { id: user, role, plan } };
   });
 }
