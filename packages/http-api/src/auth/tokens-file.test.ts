@@ -61,6 +61,8 @@ describe('parseTokensFile', () => {
     ['an unknown field', { tokens: [{ user: 'a', role: 'user', token: ALICE_TOKEN, quota: 3 }] }, /tokens\[0\] has unknown fields: quota/],
     ['a bad user id', { tokens: [{ user: 'a b', role: 'user', token: ALICE_TOKEN }] }, /tokens\[0\]\.user/],
     ['an unknown role', { tokens: [{ user: 'a', role: 'root', token: ALICE_TOKEN }] }, /tokens\[0\]\.role/],
+    ['the admin token\'s user id, as an admin', { tokens: [{ user: 'admin', role: 'admin', token: ALICE_TOKEN }] }, /^tokens\[0\]: the user id admin is the admin token's; give this entry another$/],
+    ['the admin token\'s user id, as a user', { tokens: [{ user: 'admin', role: 'user', sha256: ALICE_SHA256 }] }, /^tokens\[0\]: the user id admin is the admin token's/],
     ['an unknown plan', { tokens: [{ user: 'a', role: 'user', plan: 'gold', token: ALICE_TOKEN }] }, /^tokens\[0\]\.plan must be "free", "pro" or "enterprise"$/],
     ['a plan that is not a string', { tokens: [{ user: 'a', role: 'user', plan: null, token: ALICE_TOKEN }] }, /tokens\[0\]\.plan must be/],
     ['a plan in capitals', { tokens: [{ user: 'a', role: 'user', plan: 'Pro', token: ALICE_TOKEN }] }, /tokens\[0\]\.plan must be/],

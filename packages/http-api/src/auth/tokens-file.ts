@@ -22,6 +22,9 @@ export interface TokenEntry {
   readonly principal: Principal;
 }
 
+/** The admin token's user id (PORTHOLE_ADMIN_TOKEN): no entry of the file may take it. */
+export const ADMIN_TOKEN_USER_ID = 'admin';
+
 export class TokensFileError extends Error {
   override readonly name = 'TokensFileError';
 }
@@ -103,6 +106,8 @@ export function parseTokensFile(text: string, digestOf: (token: string) => Buffe
     if (typeof user !== 'string' || !USER_ID.test(user)) {
       throw fail(`${where}.user must be a user id (letters, digits, . _ @ -; up to 128)`);
     }
+    // Else that user and the admin token would have one `principal` in the audit log.
+    if (user === ADMIN_TOKEN_USER_ID) throw fail(`${where}: the user id ${ADMIN_TOKEN_USER_ID} is the admin token's; give this entry another`);
     if (role !== 'admin' && role !== 'user') throw fail(`${where}.role must be "admin" or "user"`);
     if (plan !== undefined && !isPlan(plan)) throw fail(`${where}.plan must be ${ONE_OF_THE_PLANS}`);
     if ((token === undefined) === (sha256 === undefined)) throw fail(`${where} needs exactly one of "token" and "sha256"`);
