@@ -1,7 +1,7 @@
 // The audit log of the real server process (`node apps/server/dist/main.js`), read from its
 // stdout: one JSON line marked "audit" per create, change, delete, lifecycle cleanup and
-// refused access, each with principal, container, forward and reason, and no credential
-// of any kind in any line the process writes.
+// refused access, each with principal, role, container, forward and reason, and no
+// credential of any kind in any line the process writes.
 import { describeDocker, removeTestContainers, startFixtureContainer, type FixtureContainer } from '../support/docker';
 import { openWebSocket, rawRequest } from '../support/http';
 import { FREE, PRO, ownedBy, writePlanTokensFile, type PlanTokensFile } from '../support/plan-users';
@@ -15,6 +15,7 @@ const WRONG_TOKEN = 'nobodys-token-0123456789abcdef';
 interface AuditLine {
   readonly audit: string;
   readonly principal: string | null;
+  readonly role: 'admin' | 'user' | null;
   readonly container: string | null;
   readonly forward: string | null;
   readonly reason: string | null;
@@ -87,7 +88,7 @@ describeDocker('the audit log of the server process', () => {
       'a create (with a custom domain)',
       async () => {
         const id = await create(paulas, PRO.token, { custom_domain: 'audit.example.test' });
-        return { audit: 'forward.created', principal: PRO.id, container: paulas.id, forward: id, reason: null, container_port: 8080, custom_domain: 'audit.example.test' };
+        return { audit: 'forward.created', principal: PRO.id, role: 'user', container: paulas.id, forward: id, reason: null, container_port: 8080, custom_domain: 'audit.example.test' };
       },
     ],
     [
@@ -109,11 +110,19 @@ describeDocker('the audit log of the server process', () => {
       },
     ],
     [
-      'the lifecycle cleanup after docker stop, with its reason and no principal',
+      'a create by the admin token, which is role admin',
       async () => {
         const id = await create(stopping, ADMIN_TOKEN);
+        return { audit: 'forward.created', principal: 'admin', role: 'admin', container: stopping.id, forward: id, reason: null };
+      },
+    ],
+    [
+      'the lifecycle cleanup after docker stop, with its reason and no principal',
+      async () => {
+        const [forward] = (await api('GET', forwards(stopping), ADMIN_TOKEN)).json as { id: string }[];
+        const id = forward?.id ?? '';
         await stopping.stop();
-        return { audit: 'forward.removed', principal: null, container: stopping.id, forward: id, reason: expect.stringMatching(/^container_stopped: \S/) };
+        return { audit: 'forward.removed', principal: null, role: null, container: stopping.id, forward: id, reason: expect.stringMatching(/^container_stopped: \S/) };
       },
     ],
     [
@@ -136,7 +145,7 @@ describeDocker('the audit log of the server process', () => {
       'a token nobody has, on the API',
       async () => {
         expect((await api('GET', forwards(freds), WRONG_TOKEN)).status).toBe(401);
-        return { audit: 'access.denied', principal: null, container: null, forward: null, reason: 'bad_credential', path: forwards(freds) };
+        return { audit: 'access.denied', principal: null, role: null, container: null, forward: null, reason: 'bad_credential', path: forwards(freds) };
       },
     ],
     [
@@ -185,12 +194,12 @@ describeDocker('the audit log of the server process', () => {
     await waitFor(`the audit line of ${description}`, () => (matching(line).length > 0 ? true : undefined), TIMEOUTS.lifecycleEvent);
   }, TIMEOUTS.engineTest);
 
-  it('wrote each of those lines once, every audit line with principal, container, forward and reason', async () => {
-    expect(expected).toHaveLength(11);
+  it('wrote each of those lines once, every audit line with principal, role, container, forward and reason', async () => {
+    expect(expected).toHaveLength(12);
     await sleep(TIMEOUTS.quietPeriod);
     for (const { description, line } of expected) expect([description, matching(line).length]).toEqual([description, 1]);
     for (const line of auditLines()) {
-      expect(Object.keys(line)).toEqual(expect.arrayContaining(['audit', 'principal', 'container', 'forward', 'reason']));
+      expect(Object.keys(line)).toEqual(expect.arrayContaining(['audit', 'principal', 'role', 'container', 'forward', 'reason']));
       expect(line['msg']).toBe('audit');
     }
   }, TIMEOUTS.engineTest);

@@ -68,13 +68,15 @@ describeDocker('users from a tokens file', () => {
     expect((await porthole.api('DELETE', `/api/containers/${alices.id}/port-forwards/${alicesForward.id}`, undefined, BOB)).status).toBe(404);
   }, TIMEOUTS.engineTest);
 
-  it("takes a platform's JWT as the same user, and refuses an expired one", async () => {
+  it("takes a platform's JWT as the same user, and refuses an expired one or one without exp", async () => {
     const exp = Math.floor(Date.now() / 1000) + 60;
     const asAlice = jwt({ sub: 'alice', aud: 'porthole', exp });
     expect((await porthole.api('GET', `/api/containers/${alices.id}/port-forwards`, undefined, asAlice)).status).toBe(200);
     expect((await porthole.api('GET', `/api/containers/${unlabelled.id}/port-forwards`, undefined, asAlice)).status).toBe(404);
     const expired = jwt({ sub: 'alice', aud: 'porthole', exp: exp - 3600 });
     expect((await porthole.api('GET', `/api/containers/${alices.id}/port-forwards`, undefined, expired)).status).toBe(401);
+    const forever = jwt({ sub: 'alice', aud: 'porthole' });
+    expect((await porthole.api('GET', `/api/containers/${alices.id}/port-forwards`, undefined, forever)).status).toBe(401);
     const otherAudience = jwt({ sub: 'alice', aud: 'elsewhere', exp });
     expect((await porthole.api('GET', `/api/containers/${alices.id}/port-forwards`, undefined, otherAudience)).status).toBe(401);
   }, TIMEOUTS.engineTest);

@@ -1,3 +1,4 @@
+import { tokenDigest } from '@porthole/http-api';
 import { ConfigError, parseConfig } from './config';
 
 describe('parseConfig', () => {
@@ -105,6 +106,7 @@ describe('parseConfig', () => {
 });
 
 describe('PORTHOLE_TOKENS_FILE', () => {
+  const ADMIN_TOKEN = 'the-admin-token-0123456789';
   const files: Record<string, string> = {
     '/etc/porthole/tokens.json': JSON.stringify({ tokens: [{ user: 'alice', role: 'user', token: 'alice-token-0123456789' }] }),
     '/etc/porthole/broken.json': JSON.stringify({ tokens: [{ user: 'alice', role: 'root', token: 'alice-token-0123456789' }] }),
@@ -112,6 +114,13 @@ describe('PORTHOLE_TOKENS_FILE', () => {
     '/etc/porthole/broken.yml': 'tokens:\n  - user: alice\n    role user\n',
     // A YAML file under a name without .yaml/.yml is read as JSON.
     '/etc/porthole/tokens': 'tokens:\n  - user: alice\n',
+    '/etc/porthole/admin-token.json': JSON.stringify({
+      tokens: [
+        { user: 'alice', role: 'user', token: 'alice-token-0123456789' },
+        { user: 'bob', role: 'user', token: ADMIN_TOKEN },
+      ],
+    }),
+    '/etc/porthole/admin-digest.yaml': `tokens:\n  - user: ci\n    role: admin\n    sha256: ${tokenDigest(ADMIN_TOKEN).toString('hex')}\n`,
   };
   const readFile = (path: string): string => {
     const text = files[path];
@@ -134,5 +143,28 @@ describe('PORTHOLE_TOKENS_FILE', () => {
     ['YAML in a file not named .yaml or .yml', '/etc/porthole/tokens', /^PORTHOLE_TOKENS_FILE: \/etc\/porthole\/tokens: not valid JSON/],
   ])('refuses %s, naming the variable and the problem', (_name, file, message) => {
     expect(() => parseConfig({ PORTHOLE_TOKENS_FILE: file }, readFile)).toThrow(message);
+  });
+
+  it.each([
+    ['the token itself', '/etc/porthole/admin-token.json', /^PORTHOLE_TOKENS_FILE: \/etc\/porthole\/admin-token.json: tokens\[1\] has the same token as PORTHOLE_ADMIN_TOKEN\.$/],
+    ['only its SHA-256', '/etc/porthole/admin-digest.yaml', /^PORTHOLE_TOKENS_FILE: \/etc\/porthole\/admin-digest.yaml: tokens\[0\] has the same token as PORTHOLE_ADMIN_TOKEN\.$/],
+  ])('refuses an entry with the admin token, given as %s', (_name, file, message) => {
+    let thrown: unknown;
+    try {
+      parseConfig({ PORTHOLE_TOKENS_FILE: file, PORTHOLE_ADMIN_TOKEN: ADMIN_TOKEN }, readFile);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe('PORTHOLE_TOKENS_FILE');
+    expect((thrown as ConfigError).message).toMatch(message);
+  });
+
+  it.each([
+    ['another admin token', { PORTHOLE_ADMIN_TOKEN: 'another-admin-token-0123' }],
+    ['no admin token (one is generated at start, at random)', {}],
+  ])('takes the same file with %s', (_name, env) => {
+    const config = parseConfig({ PORTHOLE_TOKENS_FILE: '/etc/porthole/admin-token.json', ...env }, readFile);
+    expect(config.tokens.map((entry) => entry.principal.id)).toEqual(['alice', 'bob']);
   });
 });

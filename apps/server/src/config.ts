@@ -197,7 +197,12 @@ function dnsNames(env: Env, name: string): string[] {
     .map((part) => dnsName(part, name));
 }
 
-function tokensFile(env: Env, name: string, readFile: (path: string) => string): TokenEntry[] {
+/**
+ * PORTHOLE_TOKENS_FILE's entries. None may have the admin token's token: the admin token
+ * would then act as that entry's user (whichever of the two the authenticator matched).
+ * Only a configured admin token is checked; one generated at start is random.
+ */
+function tokensFile(env: Env, name: string, readFile: (path: string) => string, adminToken: string | undefined): TokenEntry[] {
   const file = read(env, name);
   if (file === undefined) return [];
   let text: string;
@@ -206,12 +211,18 @@ function tokensFile(env: Env, name: string, readFile: (path: string) => string):
   } catch (error) {
     throw new ConfigError(name, `cannot read ${file}: ${(error as Error).message}`);
   }
+  let entries: TokenEntry[];
   try {
-    return parseTokensFile(text, tokenDigest, tokensFileFormat(file));
+    entries = parseTokensFile(text, tokenDigest, tokensFileFormat(file));
   } catch (error) {
     if (error instanceof TokensFileError) throw new ConfigError(name, `${file}: ${error.message}.`);
     throw error;
   }
+  // As digests: an entry may give only its token's SHA-256.
+  const adminDigest = adminToken === undefined ? undefined : tokenDigest(adminToken);
+  const index = adminDigest === undefined ? -1 : entries.findIndex((entry) => entry.digest.equals(adminDigest));
+  if (index >= 0) throw new ConfigError(name, `${file}: tokens[${index}] has the same token as PORTHOLE_ADMIN_TOKEN.`);
+  return entries;
 }
 
 function jwtOptions(env: Env): JwtOptions | undefined {
@@ -247,6 +258,7 @@ function jwtOptions(env: Env): JwtOptions | undefined {
 export function parseConfig(env: Env, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): PortholeConfig {
   const host = listenAddress(env, 'PORTHOLE_HOST', '127.0.0.1', true);
   const port = integer(env, 'PORTHOLE_PORT', 8080, 0, 65535);
+  const configuredAdminToken = adminToken(env, 'PORTHOLE_ADMIN_TOKEN');
   return {
     host,
     port,
@@ -255,8 +267,8 @@ export function parseConfig(env: Env, readFile: (path: string) => string = (path
     dockerHost: read(env, 'DOCKER_HOST'),
     k8sNamespace: k8sNamespace(env, 'PORTHOLE_K8S_NAMESPACE'),
     k8sDial: oneOf(env, 'PORTHOLE_K8S_DIAL', ['auto', 'direct', 'apiserver'] as const, 'auto'),
-    adminToken: adminToken(env, 'PORTHOLE_ADMIN_TOKEN'),
-    tokens: tokensFile(env, 'PORTHOLE_TOKENS_FILE', readFile),
+    adminToken: configuredAdminToken,
+    tokens: tokensFile(env, 'PORTHOLE_TOKENS_FILE', readFile, configuredAdminToken),
     jwt: jwtOptions(env),
     localPorts: portRange(env, 'PORTHOLE_LOCAL_PORTS'),
     localBind: listenAddress(env, 'PORTHOLE_LOCAL_BIND', '127.0.0.1', false),

@@ -1,6 +1,6 @@
 import { Container } from 'inversify';
 import type { ContainerRuntime, ForwardStore } from '@porthole/core';
-import { AnyOfAuthenticators, HostPortListeners, JwtAuthenticator, StaticTokenAuthenticator, createPorthole, loggerAuditSink } from '@porthole/http-api';
+import { ADMIN_TOKEN_USER_ID, AnyOfAuthenticators, HostPortListeners, JwtAuthenticator, StaticTokenAuthenticator, createPorthole, loggerAuditSink } from '@porthole/http-api';
 import type { Logger } from 'pino';
 import type { PortholeConfig } from './config';
 import { TOKENS } from './tokens';
@@ -42,7 +42,7 @@ export function buildContainer({ config, logger, runtime, adminToken, store }: W
     .bind(TOKENS.Authenticator)
     .toDynamicValue(
       (ctx) => {
-        const tokens = new StaticTokenAuthenticator([{ token: ctx.get(TOKENS.AdminToken), principal: { id: 'admin', role: 'admin' } }, ...config.tokens]);
+        const tokens = new StaticTokenAuthenticator([{ token: ctx.get(TOKENS.AdminToken), principal: { id: ADMIN_TOKEN_USER_ID, role: 'admin' } }, ...config.tokens]);
         return config.jwt === undefined ? tokens : new AnyOfAuthenticators([tokens, new JwtAuthenticator(config.jwt)]);
       },
     );

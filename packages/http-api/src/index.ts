@@ -9,7 +9,7 @@ export {
 export { auditEntryOf, loggerAuditSink, type AuditEntry, type AuditSink } from './audit/audit-log';
 export type { Authenticator } from './auth/authenticator';
 export { StaticTokenAuthenticator, tokenDigest } from './auth/static-token-authenticator';
-export { parseTokensFile, tokensFileFormat, TokensFileError, type TokenEntry, type TokensFileFormat } from './auth/tokens-file';
+export { ADMIN_TOKEN_USER_ID, parseTokensFile, tokensFileFormat, TokensFileError, type TokenEntry, type TokensFileFormat } from './auth/tokens-file';
 export { AnyOfAuthenticators, JwtAuthenticator, type JwtOptions } from './auth/jwt-authenticator';
 export { STATUS_BY_CODE, type DeliveryErrorCode, type ErrorCode } from './errors/error-status';
 export type { ErrorBody } from './errors/error-body';

@@ -77,7 +77,7 @@ export const DomainErrors = {
   limitExceeded: (max: number) =>
     new DomainError(
       'limit_exceeded',
-      `This container already has the maximum of ${max} port forwards; delete one first.`,
+      `This container already has the maximum of ${max} port ${max === 1 ? 'forward' : 'forwards'}; delete one first.`,
     ),
   upstreamUnreachable: (port: number, cause?: unknown) =>
     new DomainError(

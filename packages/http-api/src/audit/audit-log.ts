@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { ForwardEvent } from '@porthole/core';
+import type { ForwardEvent, Principal } from '@porthole/core';
 import type { Logger } from '../logger';
 
 /**
@@ -9,6 +9,11 @@ import type { Logger } from '../logger';
 export interface AuditEntry {
   readonly event: 'forward.created' | 'forward.updated' | 'forward.deleted' | 'forward.removed' | 'access.denied';
   readonly principal: string | null;
+  /**
+   * The principal's role, null with no principal. The id alone does not say whether the
+   * caller was an admin: `admin` is the admin token's id, but a JWT's `sub` may be any id.
+   */
+  readonly role: Principal['role'] | null;
   readonly container: string | null;
   readonly forward: string | null;
   readonly reason: string | null;
@@ -31,6 +36,7 @@ export function auditEntryOf(event: ForwardEvent): AuditEntry {
       return {
         event: 'forward.created',
         principal: event.principal.id,
+        role: event.principal.role,
         container: event.forward.containerId,
         forward: event.forward.id,
         reason: null,
@@ -42,6 +48,7 @@ export function auditEntryOf(event: ForwardEvent): AuditEntry {
       return {
         event: 'forward.updated',
         principal: event.principal?.id ?? null,
+        role: event.principal?.role ?? null,
         container: event.forward.containerId,
         forward: event.forward.id,
         reason: event.reason ?? null,
@@ -54,6 +61,7 @@ export function auditEntryOf(event: ForwardEvent): AuditEntry {
         // gone at a reconcile or at start-up).
         event: event.reason === 'deleted' ? 'forward.deleted' : 'forward.removed',
         principal: event.principal?.id ?? null,
+        role: event.principal?.role ?? null,
         container: event.forward.containerId,
         forward: event.forward.id,
         reason: event.reason === 'deleted' ? null : `${event.reason}: ${event.detail}`,
@@ -62,6 +70,7 @@ export function auditEntryOf(event: ForwardEvent): AuditEntry {
       return {
         event: 'access.denied',
         principal: event.principal.id,
+        role: event.principal.role,
         container: event.container ?? null,
         forward: event.forwardId ?? null,
         reason: event.reason,
@@ -78,6 +87,7 @@ export function rejectedCredentialEntry(req: IncomingMessage, forwardId: string 
   return {
     event: 'access.denied',
     principal: null,
+    role: null,
     container: null,
     forward: forwardId,
     reason: 'bad_credential',

@@ -5,10 +5,10 @@ import type { Authenticator } from './authenticator';
 /**
  * For platforms that sign their users in themselves: a JWT they issue is a Porthole
  * credential. HS256 with a shared secret, or RS256/ES256 against the platform's JWKS.
- * `exp` and `nbf` are checked (5 s of clock skew allowed), and `iss` and `aud` when
- * configured. Claims: `sub` is the user id (required), `role` is `admin` or `user`
- * (default `user`), `plan` is `free`, `pro` or `enterprise` (optional: without it the
- * principal has none, and core's `planOf` gives the role's default). A token with an
+ * `exp` is required; it and `nbf` are checked (5 s of clock skew allowed), and `iss` and
+ * `aud` when configured. Claims: `sub` is the user id (required), `role` is `admin` or
+ * `user` (default `user`), `plan` is `free`, `pro` or `enterprise` (optional: without it
+ * the principal has none, and core's `planOf` gives the role's default). A token with an
  * unknown role or plan is refused, not downgraded: the platform that signed it meant
  * something Porthole does not know.
  */
@@ -27,7 +27,8 @@ export class JwtAuthenticator implements Authenticator {
       this.key = new TextEncoder().encode(options.secret);
       this.algorithms = ['HS256'];
     } else {
-      // Keys are fetched on first use and cached; an unknown `kid` refetches (rotation).
+      // Keys are fetched on first use and cached; an unknown `kid` refetches (rotation),
+      // at most once every 30 s (jose's default cooldownDuration).
       this.key = createRemoteJWKSet(new URL(options.jwksUrl));
       this.algorithms = ['RS256', 'ES256'];
     }
@@ -40,6 +41,8 @@ export class JwtAuthenticator implements Authenticator {
       const { payload } = await jwtVerify(credential, this.key as Uint8Array, {
         algorithms: this.algorithms,
         clockTolerance: 5,
+        // A token without `exp` would be a credential forever: refused, not taken as endless.
+        requiredClaims: ['exp'],
         ...(this.options.issuer !== undefined ? { issuer: this.options.issuer } : {}),
         ...(this.options.audience !== undefined ? { audience: this.options.audience } : {}),
       });

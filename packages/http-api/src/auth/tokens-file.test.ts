@@ -5,6 +5,8 @@ const parse = (value: unknown) => parseTokensFile(typeof value === 'string' ? va
 const parseYaml = (text: string) => parseTokensFile(text, tokenDigest, 'yaml');
 const ALICE_TOKEN = 'alice-token-0123456789';
 const ALICE_SHA256 = tokenDigest(ALICE_TOKEN).toString('hex');
+const BOB_TOKEN = 'bob-token-0123456789ab';
+const CAROL_TOKEN = 'carol-token-0123456789';
 
 describe('parseTokensFile', () => {
   it('reads tokens and SHA-256 digests, and the authenticator takes both', async () => {
@@ -34,6 +36,19 @@ describe('parseTokensFile', () => {
     expect(others).toEqual([]);
   });
 
+  it('takes several tokens for one user with the same role and plan (rotation)', async () => {
+    const authenticator = new StaticTokenAuthenticator(
+      parse({
+        tokens: [
+          { user: 'alice', role: 'user', plan: 'pro', sha256: ALICE_SHA256 },
+          { user: 'alice', role: 'user', plan: 'pro', token: BOB_TOKEN },
+        ],
+      }),
+    );
+    expect(await authenticator.authenticate(ALICE_TOKEN)).toEqual({ id: 'alice', role: 'user', plan: 'pro' });
+    expect(await authenticator.authenticate(BOB_TOKEN)).toEqual({ id: 'alice', role: 'user', plan: 'pro' });
+  });
+
   it('keeps an unquoted YAML token of digits as written (not a rounded number)', async () => {
     const authenticator = new StaticTokenAuthenticator(parseYaml('tokens:\n  - user: alice\n    role: user\n    token: 01234567890123456789\n'));
     expect(await authenticator.authenticate('01234567890123456789')).toEqual({ id: 'alice', role: 'user' });
@@ -46,6 +61,8 @@ describe('parseTokensFile', () => {
     ['an unknown field', { tokens: [{ user: 'a', role: 'user', token: ALICE_TOKEN, quota: 3 }] }, /tokens\[0\] has unknown fields: quota/],
     ['a bad user id', { tokens: [{ user: 'a b', role: 'user', token: ALICE_TOKEN }] }, /tokens\[0\]\.user/],
     ['an unknown role', { tokens: [{ user: 'a', role: 'root', token: ALICE_TOKEN }] }, /tokens\[0\]\.role/],
+    ['the admin token\'s user id, as an admin', { tokens: [{ user: 'admin', role: 'admin', token: ALICE_TOKEN }] }, /^tokens\[0\]: the user id admin is the admin token's; give this entry another$/],
+    ['the admin token\'s user id, as a user', { tokens: [{ user: 'admin', role: 'user', sha256: ALICE_SHA256 }] }, /^tokens\[0\]: the user id admin is the admin token's/],
     ['an unknown plan', { tokens: [{ user: 'a', role: 'user', plan: 'gold', token: ALICE_TOKEN }] }, /^tokens\[0\]\.plan must be "free", "pro" or "enterprise"$/],
     ['a plan that is not a string', { tokens: [{ user: 'a', role: 'user', plan: null, token: ALICE_TOKEN }] }, /tokens\[0\]\.plan must be/],
     ['a plan in capitals', { tokens: [{ user: 'a', role: 'user', plan: 'Pro', token: ALICE_TOKEN }] }, /tokens\[0\]\.plan must be/],
@@ -57,6 +74,32 @@ describe('parseTokensFile', () => {
       'one token for two users',
       { tokens: [{ user: 'a', role: 'user', token: ALICE_TOKEN }, { user: 'b', role: 'admin', sha256: ALICE_SHA256 }] },
       /tokens\[1\] repeats the token/,
+    ],
+    [
+      'one user with two roles',
+      { tokens: [{ user: 'alice', role: 'user', token: ALICE_TOKEN }, { user: 'alice', role: 'admin', token: BOB_TOKEN }] },
+      /^tokens\[1\] gives user alice another role than tokens\[0\]$/,
+    ],
+    [
+      'one user with two plans',
+      { tokens: [{ user: 'alice', role: 'user', plan: 'free', token: ALICE_TOKEN }, { user: 'alice', role: 'user', plan: 'pro', token: BOB_TOKEN }] },
+      /^tokens\[1\] gives user alice another plan than tokens\[0\]$/,
+    ],
+    [
+      'one user with a plan on one entry only',
+      { tokens: [{ user: 'alice', role: 'user', token: ALICE_TOKEN }, { user: 'alice', role: 'user', plan: 'pro', token: BOB_TOKEN }] },
+      /^tokens\[1\] gives user alice another plan than tokens\[0\]$/,
+    ],
+    [
+      'a third entry that disagrees with the first, naming the first',
+      {
+        tokens: [
+          { user: 'alice', role: 'user', plan: 'pro', token: ALICE_TOKEN },
+          { user: 'bob', role: 'admin', token: BOB_TOKEN },
+          { user: 'alice', role: 'admin', plan: 'pro', token: CAROL_TOKEN },
+        ],
+      },
+      /^tokens\[2\] gives user alice another role than tokens\[0\]$/,
     ],
   ])('refuses JSON with %s, saying where', (_name, content, message) => {
     expect(() => parse(content)).toThrow(message);
@@ -78,6 +121,11 @@ describe('parseTokensFile', () => {
     ['an empty plan', `tokens:\n  - user: alice\n    role: user\n    plan:\n    token: ${ALICE_TOKEN}\n`, /^tokens\[0\]\.plan must be .* \(line 2\)$/],
     ['an unknown role, naming its line', `tokens:\n  - user: alice\n    role: root\n    token: ${ALICE_TOKEN}\n`, /^tokens\[0\]\.role must be "admin" or "user" \(line 2\)$/],
     ['an entry that is not a mapping', 'tokens:\n  - alice\n', /^tokens\[0\] must be an object \(line 2\)$/],
+    [
+      'one user with two roles, naming the later entry\'s line',
+      `tokens:\n  - user: alice\n    role: user\n    token: ${ALICE_TOKEN}\n  - user: alice\n    role: admin\n    token: ${BOB_TOKEN}\n`,
+      /^tokens\[1\] gives user alice another role than tokens\[0\] \(line 5\)$/,
+    ],
   ])('refuses YAML with %s', (_name, text, message) => {
     expect(() => parseYaml(text)).toThrow(message);
   });

@@ -22,6 +22,9 @@ export interface TokenEntry {
   readonly principal: Principal;
 }
 
+/** The admin token's user id (PORTHOLE_ADMIN_TOKEN): no entry of the file may take it. */
+export const ADMIN_TOKEN_USER_ID = 'admin';
+
 export class TokensFileError extends Error {
   override readonly name = 'TokensFileError';
 }
@@ -88,6 +91,9 @@ export function parseTokensFile(text: string, digestOf: (token: string) => Buffe
     throw new TokensFileError(format === 'yaml' ? 'must be a YAML mapping with a "tokens" list' : 'must be a JSON object with a "tokens" array');
   }
   const seen = new Set<string>();
+  // Several entries may name one user (old and new token while rotating), but they must
+  // agree on who that user is: otherwise the role and plan would depend on the token used.
+  const users = new Map<string, { index: number; role: Principal['role']; plan: Principal['plan'] }>();
   return tokens.map((raw: unknown, index) => {
     const where = `tokens[${index}]`;
     const line = lineOf(index);
@@ -100,6 +106,8 @@ export function parseTokensFile(text: string, digestOf: (token: string) => Buffe
     if (typeof user !== 'string' || !USER_ID.test(user)) {
       throw fail(`${where}.user must be a user id (letters, digits, . _ @ -; up to 128)`);
     }
+    // Else that user and the admin token would have one `principal` in the audit log.
+    if (user === ADMIN_TOKEN_USER_ID) throw fail(`${where}: the user id ${ADMIN_TOKEN_USER_ID} is the admin token's; give this entry another`);
     if (role !== 'admin' && role !== 'user') throw fail(`${where}.role must be "admin" or "user"`);
     if (plan !== undefined && !isPlan(plan)) throw fail(`${where}.plan must be ${ONE_OF_THE_PLANS}`);
     if ((token === undefined) === (sha256 === undefined)) throw fail(`${where} needs exactly one of "token" and "sha256"`);
@@ -113,6 +121,10 @@ export function parseTokensFile(text: string, digestOf: (token: string) => Buffe
     const key = digest.toString('hex');
     if (seen.has(key)) throw fail(`${where} repeats the token of an earlier entry`);
     seen.add(key);
+    const earlier = users.get(user);
+    if (earlier !== undefined && earlier.role !== role) throw fail(`${where} gives user ${user} another role than tokens[${earlier.index}]`);
+    if (earlier !== undefined && earlier.plan !== plan) throw fail(`${where} gives user ${user} another plan than tokens[${earlier.index}]`);
+    users.set(user, earlier ?? { index, role, plan });
     return { digest, principal: plan === undefined ? { id: user, role } : { id: user, role, plan } };
   });
 }

@@ -38,9 +38,12 @@ export const HttpErrors = {
       'This link was used already or has expired (links work once, for a few minutes). Ask for a new one: ' +
         '"porthole forward link", or POST /api/containers/{containerId}/port-forwards/{forwardId}/links.',
     ),
-  /** A cookie-authenticated WebSocket upgrade from a page of another origin (cross-site WebSocket hijacking). */
+  /**
+   * A request authenticated by the session cookie from a page of another origin: a POST
+   * or other unsafe method (CSRF), or a WebSocket upgrade (cross-site WebSocket hijacking).
+   */
   originNotAllowed: (origin: string) =>
-    new HttpError('origin_not_allowed', `A WebSocket opened with a Porthole session must come from the forward's own pages, not from ${origin}.`),
+    new HttpError('origin_not_allowed', `A request or WebSocket authenticated by a Porthole session must come from the forward's own pages, not from ${origin}.`),
   payloadTooLarge: (limit: number) =>
     new HttpError('payload_too_large', `The request body is larger than the limit of ${limit} bytes.`),
   routeNotFound: (method: string, path: string) =>

@@ -141,7 +141,12 @@ describe('with a session', () => {
     const session = await signIn();
     const result = await get(`/p/${forward.id}/form`, { cookie: session, host: 'porthole.test', 'content-type': 'text/plain', ...headers }, 'POST');
     expect(result.status).toBe(status);
-    if (status === 403) expect(JSON.parse(result.text).error.code).toBe('origin_not_allowed');
+    if (status === 403) {
+      expect(JSON.parse(result.text).error).toMatchObject({
+        code: 'origin_not_allowed',
+        message: `A request or WebSocket authenticated by a Porthole session must come from the forward's own pages, not from ${headers['origin']}.`,
+      });
+    }
   });
 
   it('checks no Origin on a POST with a bearer header (no ambient credential)', async () => {

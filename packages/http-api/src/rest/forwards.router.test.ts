@@ -229,7 +229,7 @@ describe('credentials and visibility', () => {
     await call({ path: '/web/port-forwards', token: null });
     await call({ path: '/web/port-forwards', token: 'a-guessed-token-000000' });
     expect(audited).toEqual([
-      { event: 'access.denied', principal: null, container: null, forward: null, reason: 'bad_credential', remote_address: '127.0.0.1', path: '/api/containers/web/port-forwards' },
+      { event: 'access.denied', principal: null, role: null, container: null, forward: null, reason: 'bad_credential', remote_address: '127.0.0.1', path: '/api/containers/web/port-forwards' },
     ]);
   });
 
