@@ -137,7 +137,7 @@ describe('with a session', () => {
     ['from a program (no Origin)', {}, 200],
     ['from another site', { origin: 'https://evil.example' }, 403],
     ['from a sibling on the same site', { 'sec-fetch-site': 'same-site', origin: 'http://pf-evil.porthole.test' }, 403],
-  ])('takes a POST %s: %d', async (_name, headers, status) => {
+  ])('takes a POST %s', async (_name, headers, status) => {
     const session = await signIn();
     const result = await get(`/p/${forward.id}/form`, { cookie: session, host: 'porthole.test', 'content-type': 'text/plain', ...headers }, 'POST');
     expect(result.status).toBe(status);
