@@ -16,6 +16,12 @@ export interface Principal {
    * never held back by plan rules), `free` for a user. See `planOf`.
    */
   readonly plan?: Plan;
+  /**
+   * When the credential that made this principal stops being valid (a JWT's `exp`);
+   * unset for credentials that do not expire. What is derived from it (a browser session,
+   * a link) must not outlive it.
+   */
+  readonly expiresAt?: Date;
 }
 
 /** The plan that applies to the principal. */

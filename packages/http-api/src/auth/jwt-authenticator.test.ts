@@ -13,11 +13,14 @@ function hs256(claims: Record<string, unknown>, secret = SECRET, headerAlg = 'HS
 
 describe('JwtAuthenticator with a shared secret (HS256)', () => {
   const authenticator = new JwtAuthenticator({ secret: SECRET, issuer: 'https://platform.example', audience: 'porthole' });
-  const good = { sub: 'alice', iss: 'https://platform.example', aud: 'porthole', exp: now() + 60 };
+  const exp = now() + 60;
+  const good = { sub: 'alice', iss: 'https://platform.example', aud: 'porthole', exp };
+  // Sessions and links made with the token end when it does.
+  const expiresAt = new Date(exp * 1000);
 
   it.each<[string, Record<string, unknown>, unknown]>([
-    ['a user without a plan claim: no plan on the principal', good, { id: 'alice', role: 'user' }],
-    ['an admin', { ...good, sub: 'ops', role: 'admin' }, { id: 'ops', role: 'admin' }],
+    ['a user without a plan claim: no plan on the principal', good, { id: 'alice', role: 'user', expiresAt }],
+    ['an admin', { ...good, sub: 'ops', role: 'admin' }, { id: 'ops', role: 'admin', expiresAt }],
     ['an expired token', { ...good, exp: now() - 60 }, null],
     ['no exp: it would be a credential forever', { ...good, exp: undefined }, null],
     ['an admin without exp', { ...good, sub: 'ops', role: 'admin', exp: undefined }, null],
@@ -27,9 +30,9 @@ describe('JwtAuthenticator with a shared secret (HS256)', () => {
     ['another audience', { ...good, aud: 'someone-else' }, null],
     ['no subject', { ...good, sub: undefined }, null],
     ['an unknown role', { ...good, role: 'root' }, null],
-    ['a pro user', { ...good, plan: 'pro' }, { id: 'alice', role: 'user', plan: 'pro' }],
-    ['an enterprise user', { ...good, plan: 'enterprise' }, { id: 'alice', role: 'user', plan: 'enterprise' }],
-    ['an admin on the free plan', { ...good, sub: 'ops', role: 'admin', plan: 'free' }, { id: 'ops', role: 'admin', plan: 'free' }],
+    ['a pro user', { ...good, plan: 'pro' }, { id: 'alice', role: 'user', plan: 'pro', expiresAt }],
+    ['an enterprise user', { ...good, plan: 'enterprise' }, { id: 'alice', role: 'user', plan: 'enterprise', expiresAt }],
+    ['an admin on the free plan', { ...good, sub: 'ops', role: 'admin', plan: 'free' }, { id: 'ops', role: 'admin', plan: 'free', expiresAt }],
     ['an unknown plan', { ...good, plan: 'gold' }, null],
     ['a plan in capitals', { ...good, plan: 'Pro' }, null],
     ['a plan that is not a string', { ...good, plan: 2 }, null],
@@ -74,8 +77,8 @@ describe('JwtAuthenticator against a JWKS (ES256)', () => {
   it('verifies against the published key, fetched once', async () => {
     const authenticator = new JwtAuthenticator({ jwksUrl: url });
     const token = await new SignJWT({ sub: 'bob' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('1m').sign(privateKey);
-    expect(await authenticator.authenticate(token)).toEqual({ id: 'bob', role: 'user' });
-    expect(await authenticator.authenticate(token)).toEqual({ id: 'bob', role: 'user' });
+    expect(await authenticator.authenticate(token)).toMatchObject({ id: 'bob', role: 'user', expiresAt: expect.any(Date) });
+    expect(await authenticator.authenticate(token)).toMatchObject({ id: 'bob', role: 'user' });
     expect(fetches).toBe(1);
     // An HS256 token "signed" with the public key must not pass (algorithm confusion).
     expect(await authenticator.authenticate(await hs256({ sub: 'mallory', exp: now() + 60 }))).toBeNull();
@@ -89,7 +92,8 @@ describe('AnyOfAuthenticators', () => {
       new JwtAuthenticator({ secret: SECRET }),
     ]);
     expect(await any.authenticate('static-token-0123456789')).toEqual({ id: 'admin', role: 'admin' });
-    expect(await any.authenticate(await hs256({ sub: 'carol', exp: now() + 60 }))).toEqual({ id: 'carol', role: 'user' });
+    const exp = now() + 60;
+    expect(await any.authenticate(await hs256({ sub: 'carol', exp }))).toEqual({ id: 'carol', role: 'user', expiresAt: new Date(exp * 1000) });
     expect(await any.authenticate('nothing-either-knows')).toBeNull();
   });
 });

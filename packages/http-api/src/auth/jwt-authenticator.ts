@@ -50,7 +50,9 @@ export class JwtAuthenticator implements Authenticator {
       if (typeof sub !== 'string' || !USER_ID.test(sub)) return null;
       if (role !== undefined && role !== 'admin' && role !== 'user') return null;
       if (plan !== undefined && !isPlan(plan)) return null;
-      const principal: Principal = { id: sub, role: role === 'admin' ? 'admin' : 'user' };
+      // jose has checked that exp is there and a number. Sessions and links made with this
+      // token end when it does.
+      const principal: Principal = { id: sub, role: role === 'admin' ? 'admin' : 'user', expiresAt: new Date((payload.exp as number) * 1000) };
       return plan === undefined ? principal : { ...principal, plan };
     } catch {
       return null;

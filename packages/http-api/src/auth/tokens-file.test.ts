@@ -49,6 +49,16 @@ describe('parseTokensFile', () => {
     expect(await authenticator.authenticate(BOB_TOKEN)).toEqual({ id: 'alice', role: 'user', plan: 'pro' });
   });
 
+  it('takes no plan and "free" on one user\'s entries as the same plan, which they are', () => {
+    const entries = parse({
+      tokens: [
+        { user: 'alice', role: 'user', token: ALICE_TOKEN },
+        { user: 'alice', role: 'user', plan: 'free', token: BOB_TOKEN },
+      ],
+    });
+    expect(entries.map((entry) => entry.principal)).toEqual([{ id: 'alice', role: 'user' }, { id: 'alice', role: 'user', plan: 'free' }]);
+  });
+
   it('keeps an unquoted YAML token of digits as written (not a rounded number)', async () => {
     const authenticator = new StaticTokenAuthenticator(parseYaml('tokens:\n  - user: alice\n    role: user\n    token: 01234567890123456789\n'));
     expect(await authenticator.authenticate('01234567890123456789')).toEqual({ id: 'alice', role: 'user' });

@@ -1,4 +1,4 @@
-import { isPlan, PLANS, type Principal } from '@porthole/core';
+import { isPlan, planOf, PLANS, type Principal } from '@porthole/core';
 import { isNode, isSeq, LineCounter, parseDocument } from 'yaml';
 
 /**
@@ -123,8 +123,10 @@ export function parseTokensFile(text: string, digestOf: (token: string) => Buffe
     seen.add(key);
     const earlier = users.get(user);
     if (earlier !== undefined && earlier.role !== role) throw fail(`${where} gives user ${user} another role than tokens[${earlier.index}]`);
-    if (earlier !== undefined && earlier.plan !== plan) throw fail(`${where} gives user ${user} another plan than tokens[${earlier.index}]`);
-    users.set(user, earlier ?? { index, role, plan });
-    return { digest, principal: plan === undefined ? { id: user, role } : { id: user, role, plan } };
+    const principal: Principal = plan === undefined ? { id: user, role } : { id: user, role, plan };
+    // Compared as they take effect: no plan on a user is `free`, so that agrees with `free`.
+    if (earlier !== undefined && earlier.plan !== planOf(principal)) throw fail(`${where} gives user ${user} another plan than tokens[${earlier.index}]`);
+    users.set(user, earlier ?? { index, role, plan: planOf(principal) });
+    return { digest, principal };
   });
 }

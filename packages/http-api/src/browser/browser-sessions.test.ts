@@ -36,6 +36,26 @@ describe('BrowserSessions', () => {
     expect(store.size.sessions).toBe(0);
   });
 
+  it.each<[string, number | undefined, number, number]>([
+    ['a credential that does not expire: the configured lifetimes', undefined, 60_000, 5_000],
+    ['a JWT valid for 10 more seconds: both end with it', 10_000, 10_000, 5_000],
+    ['a JWT valid for 2 more seconds: the link too', 2_000, 2_000, 2_000],
+    ['a JWT that has just expired: nothing', 0, 0, 0],
+  ])('never outlives the credential it came from: %s', (_description, credentialLeftMs, sessionMs, linkMs) => {
+    let now = 1_000_000;
+    const store = new BrowserSessions({ sessionTtlMs: 60_000, linkTtlMs: 5_000, now: () => now });
+    const principal: Principal = credentialLeftMs === undefined ? alice : { ...alice, expiresAt: new Date(now + credentialLeftMs) };
+    expect(store.sessionTtlFor(principal)).toBe(sessionMs);
+    const session = store.open('pf_a', principal);
+    const link = store.issueLink('pf_a', principal);
+    expect(link.expiresAt.getTime() - now).toBe(linkMs);
+    now += Math.min(sessionMs, linkMs) - 1;
+    if (sessionMs > 0 && linkMs > 0) expect(store.principalFor('pf_a', [session])).toEqual(principal);
+    now += 1;
+    expect(store.principalFor('pf_a', [session])).toEqual(sessionMs > linkMs ? principal : undefined);
+    expect(store.redeemLink('pf_a', link.token)).toBeUndefined();
+  });
+
   it('redeems a link once, for its forward, before it expires', () => {
     const { store, advance } = sessions();
     const link = store.issueLink('pf_a', alice);

@@ -47,14 +47,19 @@ export class BrowserSessions {
     this.maxEntries = options.maxEntries ?? 100_000;
   }
 
-  get sessionTtlMs(): number {
-    return this.options.sessionTtlMs;
+  /**
+   * How long a session opened now for this principal lasts: the configured lifetime, cut
+   * short by the expiry of the credential it came from (a short-lived JWT must not turn
+   * into a day of access through a cookie).
+   */
+  sessionTtlFor(principal: Principal): number {
+    return Math.max(0, Math.min(this.options.sessionTtlMs, this.untilExpiry(principal)));
   }
 
   /** A new session for `forwardId`; the value goes into the cookie. */
   open(forwardId: string, principal: Principal): string {
     const value = secret();
-    this.put(this.sessions, value, { forwardId, principal, expiresAt: this.now() + this.options.sessionTtlMs });
+    this.put(this.sessions, value, { forwardId, principal, expiresAt: this.now() + this.sessionTtlFor(principal) });
     return value;
   }
 
@@ -72,7 +77,7 @@ export class BrowserSessions {
 
   issueLink(forwardId: string, principal: Principal): IssuedLink {
     const token = secret();
-    const expiresAt = this.now() + this.options.linkTtlMs;
+    const expiresAt = this.now() + Math.max(0, Math.min(this.options.linkTtlMs, this.untilExpiry(principal)));
     this.put(this.links, token, { forwardId, principal, expiresAt });
     return { token, expiresAt: new Date(expiresAt) };
   }
@@ -94,6 +99,10 @@ export class BrowserSessions {
 
   get size(): { sessions: number; links: number } {
     return { sessions: this.sessions.size, links: this.links.size };
+  }
+
+  private untilExpiry(principal: Principal): number {
+    return principal.expiresAt === undefined ? Number.POSITIVE_INFINITY : principal.expiresAt.getTime() - this.now();
   }
 
   private live(store: Map<string, Grant>, key: string): Grant | undefined {

@@ -91,7 +91,7 @@ export class ProxyAccess {
       'set-cookie': sessionCookie(value, {
         path: `${place.prefix}/`,
         secure: this.deps.secure,
-        maxAgeSeconds: Math.floor(this.deps.sessions.sessionTtlMs / 1000),
+        maxAgeSeconds: Math.floor(this.deps.sessions.sessionTtlFor(principal) / 1000),
       }),
       'cache-control': 'no-store',
       // The address with the credential must not leak to whatever the page loads next.
