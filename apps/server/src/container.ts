@@ -56,7 +56,8 @@ export function buildContainer({ config, logger, runtime, adminToken, store }: W
       basePath: '',
       logger,
       // The audit trail is not chatter: it is written at any log level but silent.
-      audit: loggerAuditSink(config.logLevel === 'silent' ? logger : logger.child({}, { level: 'info' })),
+      // (The logger's own level, not the variable: tests and embedders pass a silent one.)
+      audit: loggerAuditSink(logger.level === 'silent' ? logger : logger.child({}, { level: 'info' })),
       localPorts: ctx.get(TOKENS.HostPorts),
       policy: { maxForwardsPerContainer: config.maxForwardsPerContainer, plans: config.planLimits, reservedDomains: config.reservedDomains },
       limits: {
