@@ -3,7 +3,6 @@
 # data root, bridge and subnet, so tests never touch any other engine on the machine.
 #   scripts/test-daemon.sh start DIR   -> prints "export DOCKER_HOST=unix://DIR/docker.sock"
 #   scripts/test-daemon.sh stop DIR
-# See ../shared/recipes/docker-engine.md for why each flag is there.
 #
 # Each daemon gets a bridge and a /24 nobody else on the machine uses. A daemon that was
 # killed without `stop` leaves its containers' network namespaces mounted, and with them
@@ -39,6 +38,10 @@ start)
   ip addr add "$SUBNET" dev "$BRIDGE"
   ip link set "$BRIDGE" up
   echo "$BRIDGE" >"$D/bridge"
+  # Own socket, data root and exec root: nothing shared with another engine. --iptables=false:
+  # the tests reach containers from this host only, by their bridge address, so no NAT or
+  # port publishing is needed (and none of the machine's firewall rules change). setsid: the
+  # daemon outlives the shell that started it, and a Ctrl-C there does not reach it.
   setsid dockerd \
     --host "unix://$D/docker.sock" \
     --data-root "$D/data" \

@@ -120,6 +120,11 @@ describeDocker('forwards survive restarts (PORTHOLE_DATA_DIR, real SQLite file)'
       expect(listed.json as ForwardJson[]).toEqual([tcp.json, http.json]);
       expect((await api(second, 'GET', `/api/containers/${doomed.id}/port-forwards`)).json).toEqual([]);
 
+      // The banner says Porthole serves: what start-up found is already in the log above it.
+      const out = second.stdout();
+      expect(out.indexOf('removed a stored forward at start-up')).toBeGreaterThanOrEqual(0);
+      expect(out.indexOf('"forwards restored"')).toBeLessThan(out.indexOf('Porthole is listening on'));
+      expect(out.indexOf('removed a stored forward at start-up')).toBeLessThan(out.indexOf('Porthole is listening on'));
       const removedLines = logLines(second).filter((line) => line.forwardId === gone.json.id);
       expect(removedLines).toEqual([
         expect.objectContaining({ msg: 'removed a stored forward at start-up: container is exited', reason: 'container is exited' }),
