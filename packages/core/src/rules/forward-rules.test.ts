@@ -68,6 +68,14 @@ describe('normalizeForwardName', () => {
 });
 
 describe('normalizeCustomDomain', () => {
+  it.each([
+    ['a fully qualified reserved name (trailing dot, as in a URL)', 'porthole.example.com.'],
+    ['a reserved name in capitals', 'PORTHOLE.example.com'],
+  ])('compares with %s as host names are compared', (_description, reservedName) => {
+    expect(() => normalizeCustomDomain('porthole.example.com', [reservedName])).toThrow(/is Porthole's own host name/);
+    expect(() => normalizeCustomDomain('x.porthole.example.com', [reservedName])).toThrow(/lies under it \(porthole.example.com\)/);
+  });
+
   const reserved = ['porthole.example.com', 'preview.example.com'];
   it.each<[string, unknown, string | null]>([
     ['absent', undefined, null],
@@ -99,6 +107,8 @@ describe('normalizeCustomDomain', () => {
     ['an underscore', 'my_app.example.com', /must be a host name such as/],
     ['Porthole\'s own host', 'Porthole.Example.com', /is Porthole's own host name or lies under it \(porthole.example.com\)/],
     ['a host under the preview domain', 'pf-abc.preview.example.com', /lies under it \(preview.example.com\)/],
+    ['a non-ASCII letter that lowercases to ASCII (the Kelvin sign)', '\u212Aelvin.example.com', /must be a host name such as/],
+    ['an xn-- label that is not valid punycode', 'xn--zz.example', /must be a host name such as/],
   ])('refuses %s', (_description, value, message) => {
     expect(() => normalizeCustomDomain(value, reserved)).toThrow(message);
     try {

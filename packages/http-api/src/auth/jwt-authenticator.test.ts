@@ -25,6 +25,8 @@ describe('JwtAuthenticator with a shared secret (HS256)', () => {
     ['no exp: it would be a credential forever', { ...good, exp: undefined }, null],
     ['an admin without exp', { ...good, sub: 'ops', role: 'admin', exp: undefined }, null],
     ['an exp that is not a number', { ...good, exp: 'tomorrow' }, null],
+    ['an exp past the last date there is (1e300): no session could end', { ...good, exp: 1e300 }, null],
+    ['an exp one second past the last date there is', { ...good, exp: 8_640_000_000_001 }, null],
     ['a token not valid yet', { ...good, nbf: now() + 60 }, null],
     ['another issuer', { ...good, iss: 'https://evil.example' }, null],
     ['another audience', { ...good, aud: 'someone-else' }, null],

@@ -51,8 +51,11 @@ export class JwtAuthenticator implements Authenticator {
       if (role !== undefined && role !== 'admin' && role !== 'user') return null;
       if (plan !== undefined && !isPlan(plan)) return null;
       // jose has checked that exp is there and a number. Sessions and links made with this
-      // token end when it does.
-      const principal: Principal = { id: sub, role: role === 'admin' ? 'admin' : 'user', expiresAt: new Date((payload.exp as number) * 1000) };
+      // token end when it does, so it must be a date: one past the last a Date holds
+      // (year 275760) would make every expiry sum NaN, a session without end.
+      const expiresAt = new Date((payload.exp as number) * 1000);
+      if (Number.isNaN(expiresAt.getTime())) return null;
+      const principal: Principal = { id: sub, role: role === 'admin' ? 'admin' : 'user', expiresAt };
       return plan === undefined ? principal : { ...principal, plan };
     } catch {
       return null;

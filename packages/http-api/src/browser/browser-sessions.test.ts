@@ -56,6 +56,15 @@ describe('BrowserSessions', () => {
     expect(store.redeemLink('pf_a', link.token)).toBeUndefined();
   });
 
+  it('grants nothing to a principal whose expiry is no date (an Invalid Date from elsewhere)', () => {
+    const { store } = sessions();
+    const principal: Principal = { ...alice, expiresAt: new Date(Number.NaN) };
+    expect(store.sessionTtlFor(principal)).toBe(0);
+    const session = store.open('pf_a', principal);
+    expect(store.principalFor('pf_a', [session])).toBeUndefined();
+    expect(store.redeemLink('pf_a', store.issueLink('pf_a', principal).token)).toBeUndefined();
+  });
+
   it('redeems a link once, for its forward, before it expires', () => {
     const { store, advance } = sessions();
     const link = store.issueLink('pf_a', alice);

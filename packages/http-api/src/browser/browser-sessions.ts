@@ -102,7 +102,11 @@ export class BrowserSessions {
   }
 
   private untilExpiry(principal: Principal): number {
-    return principal.expiresAt === undefined ? Number.POSITIVE_INFINITY : principal.expiresAt.getTime() - this.now();
+    if (principal.expiresAt === undefined) return Number.POSITIVE_INFINITY;
+    const left = principal.expiresAt.getTime() - this.now();
+    // An expiry that is no date (an Invalid Date) grants nothing rather than NaN, which
+    // every comparison would let through.
+    return Number.isNaN(left) ? 0 : left;
   }
 
   private live(store: Map<string, Grant>, key: string): Grant | undefined {
