@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ContainerRuntime, ForwardStore, RestoreReport } from '@porthole/core';
 import type { Logger } from 'pino';
@@ -9,6 +9,9 @@ import { buildContainer } from './container';
 import { openForwardStore, type OpenedStore } from './forward-store';
 import { selectRuntime } from './runtime-selection';
 import { TOKENS } from './tokens';
+
+/** The health probes' paths, which answer while start-up is still checking stored forwards. */
+const PROBE = /^\/(?:healthz|readyz)(?:\?|$)/;
 
 export interface RunningPorthole {
   readonly server: Server;
@@ -109,7 +112,13 @@ export async function startPorthole(config: PortholeConfig, options: StartOption
       if (restored) handle(...args);
       else void restoring.then(() => handle(...args), () => undefined);
     };
-  server.on('request', whenRestored(http.handleRequest));
+  // The probes answer at once: `/healthz` says the process lives however long start-up
+  // takes (a liveness probe must not restart it for a slow runtime), `/readyz` says it is
+  // not ready yet.
+  const waitingRequest = whenRestored(http.handleRequest);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) =>
+    PROBE.test(req.url ?? '') ? http.handleRequest(req, res) : waitingRequest(req, res),
+  );
   server.on('checkContinue', whenRestored(http.handleCheckContinue));
   server.on('upgrade', whenRestored(http.handleUpgrade));
   // Malformed HTTP from a client: answered in the JSON shape, never a crash.

@@ -322,6 +322,65 @@ describe('ForwardService.restore (start-up after a restart)', () => {
     expect(await before.store.get(forward.id)).toEqual(forward);
   });
 
+  it('asks about several containers at once, each once, and no more than 8 at a time', async () => {
+    const before = setUp();
+    const ids = Array.from({ length: 20 }, (_, i) => `c${String(i).padStart(11, '0')}`);
+    for (const id of ids) before.runtime.add({ id });
+    for (const id of ids) {
+      await before.service.createForward(admin, id, { containerPort: 1 });
+      await before.service.createForward(admin, id, { containerPort: 2 });
+    }
+    // A slow runtime: every find waits until the test lets the ones in flight through.
+    let inFlight = 0;
+    let most = 0;
+    const waiting: (() => void)[] = [];
+    const find = before.runtime.find.bind(before.runtime);
+    before.runtime.find = async (ref) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      inFlight -= 1;
+      return find(ref);
+    };
+    const asked = before.runtime.calls.find;
+    const restoring = restart(before).service.restore();
+    while (before.runtime.calls.find - asked < ids.length || waiting.length > 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      waiting.splice(0).forEach((resolve) => resolve());
+    }
+    const report = await restoring;
+    expect(report.kept).toHaveLength(40);
+    expect(before.runtime.calls.find - asked).toBe(20);
+    expect(most).toBe(8);
+  });
+
+  it('does not report as kept a forward the lifecycle removed while start-up was checking it', async () => {
+    const before = setUp();
+    const forward = await before.service.createForward(admin, 'web', { containerPort: 1 });
+    const localPorts = new RangePortAllocator({ first: 20000, last: 20099 });
+    const after = new ForwardService({
+      runtime: before.runtime,
+      store: before.store,
+      // The container stops (and its forward goes) just as its port is being reopened.
+      localPorts: {
+        reserve: (id, requested) => localPorts.reserve(id, requested),
+        restore: async (id, port) => {
+          await localPorts.restore(id, port);
+          before.runtime.stop(RUNNING);
+          await after.onContainerStopped(RUNNING, 'died');
+        },
+        release: (port) => localPorts.release(port),
+      },
+      ids: new CryptoIdGenerator(),
+      clock: before.clock,
+      events: new RecordingPublisher(),
+    });
+    const report = await after.restore();
+    expect(report.kept).toEqual([]);
+    expect(await before.store.get(forward.id)).toBeUndefined();
+    expect(localPorts.has(forward.localPort)).toBe(false);
+  });
+
   it('hands out new ports around the restored ones', async () => {
     const before = setUp();
     const first = await before.service.createForward(admin, 'web', { containerPort: 1 });

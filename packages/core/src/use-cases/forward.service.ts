@@ -53,6 +53,9 @@ export interface RestoreReport {
 
 export const DEFAULT_FORWARD_POLICY: ForwardPolicy = { maxForwardsPerContainer: 10 };
 
+/** Containers asked about at once at start-up: enough to hide latency, few enough for any engine. */
+const RESTORE_CONCURRENCY = 8;
+
 /** Fields of a create request. Typed loosely on purpose: the core checks them itself. */
 export interface CreateForwardInput {
   readonly containerPort: unknown;
@@ -277,15 +280,16 @@ export class ForwardService {
     const kept: PortForward[] = [];
     for (const stored of live) {
       const forward = await this.clearReservedDomain(stored, domainsCleared);
-      kept.push(forward);
       try {
         await this.deps.localPorts.restore(forward.id, forward.localPort);
       } catch (error) {
         if (!isDomainError(error)) throw error;
         portsNotReopened.push({ forward, message: error.message });
       }
-      // Removed meanwhile (its container stopped while we were restoring): the port goes too.
+      // Removed meanwhile (its container stopped while we were restoring, and the lifecycle
+      // removed it): the port goes too, and it is not reported as kept.
       if ((await this.deps.store.get(forward.id)) === undefined) await this.deps.localPorts.release(forward.localPort);
+      else kept.push(forward);
     }
     return { kept, removed, portsNotReopened, domainsCleared };
   }
@@ -309,21 +313,27 @@ export class ForwardService {
     }
   }
 
-  /** Splits forwards by whether their container still runs the same life (asked once per container). */
+  /**
+   * Splits forwards by whether their container still runs the same life: asked once per
+   * container (and life), a few containers at a time, so that a slow runtime delays
+   * start-up by the slowest answers rather than by the sum of them all.
+   */
   private async sortByLiveness(forwards: readonly PortForward[]): Promise<{ stale: StaleForward[]; live: PortForward[] }> {
-    const verdicts = new Map<string, Promise<string | null>>();
+    // Per container, and per life: forwards of one container share a verdict only if
+    // they were made in the same life.
+    const keyOf = (forward: PortForward) => `${forward.containerId}\u0000${forward.incarnation}`;
+    const first = new Map<string, PortForward>();
+    for (const forward of forwards) if (!first.has(keyOf(forward))) first.set(keyOf(forward), forward);
+    const verdicts = new Map<string, string | null>();
+    const queue = [...first.entries()];
+    const worker = async () => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) verdicts.set(next[0], await this.staleReason(next[1]));
+    };
+    await Promise.all(Array.from({ length: Math.min(RESTORE_CONCURRENCY, queue.length) }, worker));
     const stale: StaleForward[] = [];
     const live: PortForward[] = [];
     for (const forward of forwards) {
-      // Per container, and per life: forwards of one container share a verdict only if
-      // they were made in the same life.
-      const key = `${forward.containerId}\u0000${forward.incarnation}`;
-      let verdict = verdicts.get(key);
-      if (verdict === undefined) {
-        verdict = this.staleReason(forward);
-        verdicts.set(key, verdict);
-      }
-      const reason = await verdict;
+      const reason = verdicts.get(keyOf(forward)) ?? null;
       if (reason === null) live.push(forward);
       else stale.push({ forward, reason });
     }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import {
   CryptoIdGenerator,
   DEFAULT_FORWARD_POLICY,
+  DomainErrors,
   ForwardLifecycle,
   ForwardService,
   InProcessEventBus,
@@ -133,10 +134,16 @@ export function createPorthole(options: PortholeOptions): Porthole {
   const lifecycle = new ForwardLifecycle(options.runtime, forwards, ({ msg, level, ...rest }) =>
     level === 'error' ? logger.error(rest, msg) : logger.info(rest, msg),
   );
+  let restored = false;
   const http = createPortholeHttp({
     forwards,
     authenticator: options.authenticator,
-    readiness: () => options.runtime.ping(),
+    // Not ready until the stored forwards are checked (a load balancer waits for it);
+    // `/healthz`, the liveness probe, answers throughout.
+    readiness: async () => {
+      if (!restored) throw DomainErrors.startingUp();
+      await options.runtime.ping();
+    },
     forwardEvents: events,
     publicUrl: options.publicUrl,
     logger,
@@ -181,9 +188,13 @@ export function createPorthole(options: PortholeOptions): Porthole {
     events,
     http,
     start: async () => {
+      // Custom domains route from the store's contents on, and follow its events from
+      // then: what start-up (or a container stopping meanwhile) removes drops out by its
+      // event, rather than a list taken at the end putting back what went in between.
+      http.customDomains.seed(await options.store.listAll());
       lifecycle.start();
       const report = await forwards.restore();
-      http.customDomains.seed(report.kept);
+      restored = true;
       return report;
     },
     close: () => {

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { DomainErrors } from '@porthole/core';
+import { DomainErrors, isDomainError } from '@porthole/core';
 import { toErrorResponse } from '../errors/error-body';
 
 /**
@@ -16,7 +16,7 @@ export function healthRouter(readiness: () => Promise<void>): Router {
       await readiness();
       res.set('cache-control', 'no-store').json({ status: 'ready' });
     } catch (cause) {
-      const { status, body } = toErrorResponse(DomainErrors.runtimeUnavailable(cause));
+      const { status, body } = toErrorResponse(isDomainError(cause) ? cause : DomainErrors.runtimeUnavailable(cause));
       res.status(status).set('cache-control', 'no-store').json(body);
     }
   });
