@@ -145,6 +145,47 @@ describe('requests Node cannot parse, and CONNECT', () => {
   });
 });
 
+describe('which host a request is for (RFC 9112, 3.2)', () => {
+  async function send(bytes: string): Promise<{ status: number; body: string }> {
+    const socket = await rawConnection(porthole.port);
+    const reply = readUntilClose(socket, WAIT_MS);
+    socket.write(bytes);
+    const text = await reply;
+    return { status: Number(text.slice(9, 12)), body: text.slice(text.indexOf('\r\n\r\n') + 4) };
+  }
+  const auth = `Authorization: Bearer ${ADMIN_TOKEN}\r\nConnection: close\r\n`;
+  const upgrade = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+
+  beforeEach(async () => {
+    const forward = await porthole.forward(app.address);
+    await porthole.forwards.updateForward(ADMIN, forward.containerId, forward.id, { customDomain: 'app.example.test' });
+  });
+
+  it.each([
+    ['Porthole\'s host first, then a custom domain', 'GET /healthz', 'Host: 127.0.0.1\r\nHost: app.example.test\r\n'],
+    ['a custom domain first, then Porthole\'s host', 'GET /healthz', 'Host: app.example.test\r\nHost: 127.0.0.1\r\n'],
+    ['the same host twice', 'GET /healthz', 'Host: app.example.test\r\nHost: app.example.test\r\n'],
+  ])('several Host headers (%s) are refused with 400, not routed by one of them', async (_description, line, hosts) => {
+    const answer = await send(`${line} HTTP/1.1\r\n${hosts}${auth}\r\n`);
+    expect([answer.status, JSON.parse(answer.body).error.code]).toEqual([400, 'invalid_request']);
+    expect(JSON.parse(answer.body).error.message).toMatch(/one Host header/);
+    expect(app.requests()).toBe(0);
+    const upgraded = await send(`GET /ws HTTP/1.1\r\n${hosts}${upgrade}${auth}\r\n`);
+    expect(upgraded.status).toBe(400);
+  });
+
+  it('a request line in absolute form goes to the host it names, and the app sees the path', async () => {
+    const answer = await send(`GET http://app.example.test/hi?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}\r\n`);
+    expect(answer.status).toBe(200);
+    // The echo's JSON, in one chunk of a chunked body.
+    expect(answer.body).toContain('"url":"/hi?x=1"');
+    expect(answer.body).toContain('"host":"app.example.test"');
+    const own = await send(`GET http://127.0.0.1/healthz HTTP/1.1\r\nHost: app.example.test\r\n${auth}\r\n`);
+    expect([own.status, JSON.parse(own.body)]).toEqual([200, { status: 'ok' }]);
+    expect(app.requests()).toBe(1);
+  });
+});
+
 describe("the server's headers timeout", () => {
   it('answers 408 request_timeout in the JSON shape, then closes', async () => {
     // Node raises ERR_HTTP_REQUEST_TIMEOUT on the server's 'clientError' when a client's

@@ -22,6 +22,7 @@ import { declaredBodyTooLarge } from './request-body';
 import { withinBasePath } from './base-path';
 import { PublicUrls } from './public-urls';
 import { requestIdOf } from './request-id';
+import { settleRequestTarget } from './request-target';
 import { healthRouter } from './rest/health.router';
 import { forwardsRouter } from './rest/forwards.router';
 import { TunnelServer } from './tunnel/tunnel-server';
@@ -220,6 +221,12 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   const served = basePath === '' ? app : express().disable('x-powered-by').use(basePath, app);
 
   const handleRequest: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
+    const refused = settleRequestTarget(req);
+    if (refused !== undefined) {
+      logWhenDone(req, res, logger, false);
+      sendError(req, res, refused, logger, { requestId: requestIdOf(req) });
+      return;
+    }
     const url = req.url ?? '/';
     const target = forwardTargetOf(req);
     logWhenDone(req, res, logger, target !== undefined);
@@ -239,6 +246,7 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   // first. The handlers below check both again, so this only decides when to say go on.
   const handleCheckContinue: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     // A forward on its own host (preview host, custom domain) takes proxy-sized bodies too.
+    settleRequestTarget(req); // a refusal is handleRequest's to send
     const limit = forwardTargetOf(req) !== undefined ? limits.proxyMaxBytes : limits.apiMaxBytes;
     authenticateRequest(req, options.authenticator, { allowSubprotocol: false }).then(
       () => {
@@ -250,9 +258,14 @@ export function createPortholeHttp(options: PortholeHttpOptions): PortholeHttp {
   };
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const url = req.url ?? '/';
     // A client reset during the handshake must not become an unhandled 'error'.
     socket.on('error', (error) => logger.debug({ err: error, requestId: requestIdOf(req) }, 'upgrade socket error'));
+    const refused = settleRequestTarget(req);
+    if (refused !== undefined) {
+      rejectUpgrade(socket, refused, logger, requestIdOf(req));
+      return;
+    }
+    const url = req.url ?? '/';
     const local = withinBasePath(url, basePath);
     const target = forwardTargetOf(req);
     if (!isWebSocketUpgrade(req)) {

@@ -20,6 +20,7 @@ import { createPortholeHttp, DEFAULT_BROWSER_OPTIONS, type ForwardEventSource, t
 import type { Authenticator } from '../auth/authenticator';
 import { basePathOf, withinBasePath } from '../base-path';
 import { forwardIdFromHost } from '../browser/preview-host';
+import { settleRequestTarget } from '../request-target';
 import { HostPortListeners } from '../host-ports/host-port-listeners';
 import { silentLogger } from '../logger';
 
@@ -165,12 +166,16 @@ export function createPorthole(options: PortholeOptions): Porthole {
     // Express strips the mount path from req.url (into req.baseUrl); Porthole routes on
     // the whole target, whose base path it knows from publicUrl.
     const express = req as { originalUrl?: string; baseUrl?: string };
-    const url = express.originalUrl ?? req.url ?? '/';
-    if (!owns(req, url)) {
+    const seen = req.url;
+    req.url = express.originalUrl ?? req.url ?? '/';
+    // A request line in absolute form names its host: routed by that, as handleRequest
+    // does (which also refuses several Host headers, if the request is Porthole's).
+    settleRequestTarget(req);
+    if (!owns(req, req.url)) {
+      req.url = seen; // Express puts the mount path back on its own
       next();
       return;
     }
-    req.url = url;
     if (express.baseUrl !== undefined) express.baseUrl = '';
     http.handleRequest(req, res);
   };
@@ -179,6 +184,7 @@ export function createPorthole(options: PortholeOptions): Porthole {
   return {
     router,
     handleUpgrade: (req, socket, head) => {
+      settleRequestTarget(req);
       if (!owns(req, req.url ?? '/')) return false;
       http.handleUpgrade(req, socket, head);
       return true;
