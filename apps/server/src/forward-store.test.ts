@@ -43,6 +43,8 @@ describe('openForwardStore (PORTHOLE_DATA_DIR)', () => {
 
   it.each([
     ['a directory under a file', (d: string) => { writeFileSync(path.join(d, 'file'), ''); return path.join(d, 'file', 'data'); }, /^PORTHOLE_DATA_DIR: cannot create .*\/file\/data: ENOTDIR/],
+    // Node's own recursive mkdir never returns there.
+    ['a directory where none can be made although its parent exists (/proc)', () => '/proc/porthole-data', /^PORTHOLE_DATA_DIR: cannot create \/proc\/porthole-data: ENOENT/],
     ['a database that is not one', (d: string) => { writeFileSync(path.join(d, 'porthole.db'), 'not a database, just text '.repeat(100)); return d; }, /^PORTHOLE_DATA_DIR: cannot open the database .*porthole\.db: file is not a database/],
   ])('stops start-up with one clear line for %s', (_description, prepare, message) => {
     const dataDir = prepare(dir);

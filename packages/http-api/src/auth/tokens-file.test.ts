@@ -26,6 +26,7 @@ describe('parseTokensFile', () => {
     ['JSON without a plan: none on the principal', () => parse({ tokens: [{ user: 'alice', role: 'user', token: ALICE_TOKEN }] }), { id: 'alice', role: 'user' }],
     ['JSON with a plan', () => parse({ tokens: [{ user: 'alice', role: 'user', plan: 'pro', token: ALICE_TOKEN }] }), { id: 'alice', role: 'user', plan: 'pro' }],
     ['JSON: an admin with a plan', () => parse({ tokens: [{ user: 'ops', role: 'admin', plan: 'free', token: ALICE_TOKEN }] }), { id: 'ops', role: 'admin', plan: 'free' }],
+    ['JSON after a byte order mark', () => parse(`\uFEFF${JSON.stringify({ tokens: [{ user: 'alice', role: 'user', token: ALICE_TOKEN }] })}`), { id: 'alice', role: 'user' }],
     ['YAML without a plan', () => parseYaml(`tokens:\n  - user: alice\n    role: user\n    token: ${ALICE_TOKEN}\n`), { id: 'alice', role: 'user' }],
     ['YAML with a plan', () => parseYaml(`tokens:\n  - user: alice\n    role: user\n    plan: enterprise\n    token: ${ALICE_TOKEN}\n`), { id: 'alice', role: 'user', plan: 'enterprise' }],
     ['YAML with a digest and a comment', () => parseYaml(`# who may use Porthole\ntokens:\n  - { user: alice, role: user, sha256: ${ALICE_SHA256} }\n`), { id: 'alice', role: 'user' }],

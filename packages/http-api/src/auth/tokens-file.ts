@@ -51,7 +51,8 @@ interface Parsed {
 
 function parseJson(text: string): Parsed {
   try {
-    return { value: JSON.parse(text), lineOf: () => undefined };
+    // A byte order mark, as some Windows editors write: not JSON, but not worth refusing.
+    return { value: JSON.parse(text.replace(/^\uFEFF/, '')), lineOf: () => undefined };
   } catch (error) {
     throw new TokensFileError(`not valid JSON (${(error as Error).message})`);
   }
