@@ -120,6 +120,28 @@ describe('the watch', () => {
     }
   });
 
+  it('reports a pod handed to another owner (its owner label changed) as the end of a life, and no other update', async () => {
+    api.upsertPod({ name: 'web', podIP: POD_IP, labels: { 'porthole.owner': 'alice' } });
+    const events: LifecycleEvent[] = [];
+    const k8s = runtime();
+    const before = await k8s.find('web');
+    const stop = k8s.watch((event) => events.push(event));
+    try {
+      await waitFor('an open watch', () => (api.openWatches > 0 ? true : undefined));
+      api.upsertPod({ name: 'web', ready: false });
+      api.upsertPod({ name: 'web', ready: true });
+      api.upsertPod({ name: 'web', labels: { 'porthole.owner': 'bob' } });
+      await waitFor('the handover', () => (events.some((e) => e.type === 'stopped') ? true : undefined));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(events).toEqual([{ type: 'stopped', containerId: 'web', reason: 'pod owner label changed' }]);
+      // Alice's forwards are of the old life: never dialed again.
+      const failure = await failureOf(k8s.dial({ containerId: 'web', incarnation: before?.incarnation ?? '', port: echoPort }));
+      expect(failure.reason).toBe('gone');
+    } finally {
+      stop();
+    }
+  });
+
   it('keeps trying while the API cannot be reached, and resumes once it can', async () => {
     const events: LifecycleEvent[] = [];
     const stop = runtime().watch((event) => events.push(event));

@@ -52,9 +52,16 @@ describe('toRuntimeContainer', () => {
       running: true,
       paused: false,
       state: 'running',
-      incarnation: 'uid-1',
+      incarnation: 'uid-1/alice',
       owner: 'alice',
     });
+  });
+
+  it.each([
+    ['no owner label: the uid', {}, 'uid-1'],
+    ['an owner label: the uid and the owner (a new owner is a new life)', { 'porthole.owner': 'bob' }, 'uid-1/bob'],
+  ])('its incarnation with %s', (_description, labels, expected) => {
+    expect(toRuntimeContainer(pod({ labels })).incarnation).toBe(expected);
   });
 });
 

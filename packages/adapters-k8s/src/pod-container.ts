@@ -60,6 +60,18 @@ export function isPodRunning(pod: V1Pod): boolean {
   return pod.status?.phase === 'Running' && !isTerminated(pod) && allContainersReady(pod);
 }
 
+/**
+ * Which life of the pod this is. A pod's uid is new with every pod: a pod recreated under
+ * the same name or label is a new life, and its old forwards are not dialed. Unlike a
+ * Docker container's, a pod's labels can change: a new owner label hands the pod to
+ * someone else, which is a new life too, so the forwards made for the old owner end.
+ */
+export function incarnationOf(pod: V1Pod): string {
+  const uid = pod.metadata?.uid ?? '';
+  const owner = pod.metadata?.labels?.[OWNER_LABEL];
+  return owner === undefined ? uid : `${uid}/${owner}`;
+}
+
 export function toRuntimeContainer(pod: V1Pod): RuntimeContainer {
   return {
     id: canonicalIdOf(pod),
@@ -68,9 +80,7 @@ export function toRuntimeContainer(pod: V1Pod): RuntimeContainer {
     // Kubernetes has no pause.
     paused: false,
     state: podState(pod),
-    // A pod's uid is new with every pod: a pod recreated under the same name or label is
-    // a new life, and its old forwards are not dialed.
-    incarnation: pod.metadata?.uid ?? '',
+    incarnation: incarnationOf(pod),
     owner: pod.metadata?.labels?.[OWNER_LABEL] ?? null,
   };
 }

@@ -1,6 +1,6 @@
 import type { LifecycleEvent } from '@porthole/core';
 import type { CoreV1Api, V1Pod, Watch } from '@kubernetes/client-node';
-import { canonicalIdOf, isTerminated } from './pod-container';
+import { canonicalIdOf, incarnationOf, isTerminated } from './pod-container';
 import { classifyApiError, describeApiError } from './kubernetes-errors';
 import type { RuntimeFailure } from '@porthole/core';
 import type { ResolvedKubernetesRuntimeOptions } from './kubernetes-runtime-options';
@@ -36,6 +36,8 @@ export class PodWatch {
   failure: RuntimeFailure | undefined;
   /** Pods already announced as stopped (by uid): MODIFIED events of a terminating pod repeat. */
   private readonly announced = new Set<string>();
+  /** The life (incarnationOf) each pod seen was last in, by uid: an owner label can change. */
+  private readonly lives = new Map<string, string>();
 
   constructor(
     private readonly api: CoreV1Api,
@@ -107,11 +109,29 @@ export class PodWatch {
     if (type === 'BOOKMARK') return;
     const uid = object.metadata?.uid ?? '';
     const gone = type === 'DELETED' || ((type === 'MODIFIED' || type === 'ADDED') && isTerminated(object));
-    if (!gone || this.announced.has(uid)) return;
+    if (!gone) {
+      this.noteLife(uid, object);
+      return;
+    }
+    this.lives.delete(uid);
+    if (this.announced.has(uid)) return;
     this.announced.add(uid);
     if (this.announced.size > 10_000) this.announced.clear();
     const reason = type === 'DELETED' ? 'pod deleted' : object.metadata?.deletionTimestamp != null ? 'pod terminating' : `pod ${object.status?.phase?.toLowerCase() ?? 'ended'}`;
     this.listener({ type: 'stopped', containerId: canonicalIdOf(object), reason });
+  }
+
+  /**
+   * A pod whose owner label changed is in a new life: its forwards for the old owner go
+   * (the lifecycle removes every forward but the running life's). A pod first seen
+   * since start-up has no earlier life here; a dial tells its forwards apart then.
+   */
+  private noteLife(uid: string, pod: V1Pod): void {
+    const life = incarnationOf(pod);
+    const before = this.lives.get(uid);
+    if (before === undefined && this.lives.size >= 10_000) this.lives.clear();
+    this.lives.set(uid, life);
+    if (before !== undefined && before !== life) this.listener({ type: 'stopped', containerId: canonicalIdOf(pod), reason: 'pod owner label changed' });
   }
 
   private onDone(error: unknown, openedAt: number): void {

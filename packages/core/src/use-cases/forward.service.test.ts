@@ -154,6 +154,26 @@ describe('ForwardService.createForward', () => {
 });
 
 describe('ForwardService list, get, delete, resolve', () => {
+  it('shows no forward of an earlier life of the container (restarted before its event came)', async () => {
+    const { service, runtime } = setUp();
+    const old = await service.createForward(admin, 'web', { containerPort: 1 });
+    runtime.stopSilently(RUNNING);
+    runtime.start(RUNNING);
+    expect(await service.listForwards(admin, 'web')).toEqual([]);
+    expect(await codeOf(service.getForward(admin, 'web', old.id))).toBe('forward_not_found');
+    expect(await codeOf(service.deleteForward(admin, 'web', old.id))).toBe('forward_not_found');
+  });
+
+  it('ends the forwards of an earlier life when one is made in the new life: same port, own cap', async () => {
+    const { service, runtime, store, events } = setUp(1);
+    const old = await service.createForward(admin, 'web', { containerPort: 1 });
+    runtime.stopSilently(RUNNING);
+    runtime.start(RUNNING);
+    const current = await service.createForward(admin, 'web', { containerPort: 1 });
+    expect(await store.listAll()).toEqual([current]);
+    expect(events.events).toContainEqual({ type: 'forward_removed', forward: old, reason: 'container_stopped', detail: 'an earlier life of the container' });
+  });
+
   it('lists oldest first, only that container', async () => {
     const { service } = setUp();
     const a = await service.createForward(admin, 'web', { containerPort: 1 });
@@ -215,9 +235,10 @@ describe('ForwardService lifecycle', () => {
     runtime.stopSilently(RUNNING);
     runtime.start(RUNNING);
     const fresh = await service.createForward(admin, 'web', { containerPort: 2 });
-    expect(await service.onContainerStopped(RUNNING, 'died')).toBe(1);
-    expect((await store.listAll()).map((f) => f.id)).toEqual([fresh.id]);
+    // Making `fresh` already ended `old` (an earlier life); the late event takes nothing more.
     expect(await store.get(old.id)).toBeUndefined();
+    expect(await service.onContainerStopped(RUNNING, 'died')).toBe(0);
+    expect((await store.listAll()).map((f) => f.id)).toEqual([fresh.id]);
   });
 
   it('removes everything when the runtime cannot say what runs', async () => {

@@ -138,13 +138,15 @@ export class ForwardService {
 
   async listForwards(principal: Principal, containerRef: string): Promise<readonly PortForward[]> {
     const container = await this.findVisible(principal, containerRef);
-    return this.deps.store.listByContainer(container.id);
+    // Forwards of an earlier life of the container (restarted, or on Kubernetes handed to
+    // another owner by its label) are on their way out, and not this life's to show.
+    return (await this.deps.store.listByContainer(container.id)).filter((forward) => forward.incarnation === container.incarnation);
   }
 
   async getForward(principal: Principal, containerRef: string, forwardId: string): Promise<PortForward> {
     const container = await this.findVisible(principal, containerRef);
     const forward = await this.lookup(forwardId);
-    if (forward === undefined || forward.containerId !== container.id) {
+    if (forward === undefined || forward.containerId !== container.id || forward.incarnation !== container.incarnation) {
       throw DomainErrors.forwardNotFound(forwardId);
     }
     return forward;
@@ -373,7 +375,11 @@ export class ForwardService {
     maxForwardsPerContainer: number,
   ): Promise<PortForward> {
     const { containerPort, requestedLocal, name, customDomain } = fields;
-    const existing = await this.deps.store.listByContainer(container.id);
+    const stored = await this.deps.store.listByContainer(container.id);
+    // Forwards of an earlier life whose end has not been handled yet (an event still on
+    // its way) end now: they would hold this life's ports and count against its cap.
+    for (const old of stored) if (old.incarnation !== container.incarnation) await this.removeForward(old, 'container_stopped', 'an earlier life of the container');
+    const existing = stored.filter((forward) => forward.incarnation === container.incarnation);
     if (existing.some((forward) => forward.containerPort === containerPort)) {
       throw DomainErrors.portAlreadyForwarded(containerPort);
     }
