@@ -81,6 +81,9 @@ export async function startPorthole(config: PortholeConfig, options: StartOption
     headersTimeout: 20_000,
     connectionsCheckingInterval: 5_000,
     keepAliveTimeout: 65_000,
+    // A missing Host is refused by Porthole (settleRequestTarget) in the JSON shape,
+    // rather than by Node with a bare 400.
+    requireHostHeader: false,
   });
   server.listen(config.port, config.host);
   try {

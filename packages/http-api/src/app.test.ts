@@ -174,6 +174,22 @@ describe('which host a request is for (RFC 9112, 3.2)', () => {
     expect(upgraded.status).toBe(400);
   });
 
+  it.each([
+    ['HTTP/1.1 without Host', 'GET /healthz HTTP/1.1\r\n', 400, /must carry a Host header/],
+    ['an absolute-form target of another scheme', 'GET ftp://app.example.test/hi HTTP/1.1\r\nHost: app.example.test\r\n', 400, /must be an http or https URL, not ftp:/],
+    ['an absolute-form target that is no URL', 'GET http://[::1/ HTTP/1.1\r\nHost: x\r\n', 400, /not a valid absolute URL/],
+  ])('%s is refused in the JSON shape', async (_description, head, status, message) => {
+    const answer = await send(`${head}${auth}\r\n`);
+    expect([answer.status, JSON.parse(answer.body).error.code]).toEqual([status, 'invalid_request']);
+    expect(JSON.parse(answer.body).error.message).toMatch(message);
+    expect(app.requests()).toBe(0);
+  });
+
+  it('HTTP/1.0 without Host gets Porthole\'s own routes', async () => {
+    const answer = await send('GET /healthz HTTP/1.0\r\n\r\n');
+    expect([answer.status, JSON.parse(answer.body)]).toEqual([200, { status: 'ok' }]);
+  });
+
   it('a request line in absolute form goes to the host it names, and the app sees the path', async () => {
     const answer = await send(`GET http://app.example.test/hi?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n${auth}\r\n`);
     expect(answer.status).toBe(200);

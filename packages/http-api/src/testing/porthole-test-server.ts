@@ -79,7 +79,8 @@ export async function startTestPorthole(
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(options.browser === undefined ? {} : { browser: options.browser }),
   });
-  const server: Server = createServer(http.handleRequest);
+  // As apps/server makes its server: Porthole answers a missing Host itself.
+  const server: Server = createServer({ requireHostHeader: false }, http.handleRequest);
   server.on('checkContinue', http.handleCheckContinue);
   server.on('clientError', http.handleClientError);
   server.on('connect', http.handleConnect);
