@@ -65,13 +65,7 @@ describe('startPorthole while stored forwards are being checked', () => {
     await earlier.createForward(admin, 'kept', { containerPort: 80, customDomain: 'kept.example.test' });
     await earlier.createForward(admin, 'gone', { containerPort: 80, customDomain: 'gone.example.test' });
 
-    let open: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (open = resolve));
-    const find = runtime.find.bind(runtime);
-    runtime.find = async (ref) => {
-      await gate;
-      return find(ref);
-    };
+    const slow = runtime.slowFinds();
     const port = await freePort();
     const env = {
       PORTHOLE_PORT: String(port),
@@ -105,7 +99,7 @@ describe('startPorthole while stored forwards are being checked', () => {
     // A container stops meanwhile: the lifecycle removes its forward while start-up waits.
     runtime.stop(GONE);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    open();
+    slow.fast();
     running = await starting;
     await listing;
     expect(listed?.status).toBe(200);

@@ -41,6 +41,7 @@ export class FakeContainerRuntime implements ContainerRuntime {
   private readonly containers = new Map<string, FakeContainer>();
   private readonly listeners = new Set<(event: LifecycleEvent) => void>();
   private unavailable = false;
+  private findGate: (() => Promise<void>) | undefined;
   /** How many times each method was called, for assertions on caching and retries. */
   readonly calls = { find: 0, dial: 0, ping: 0 };
 
@@ -122,8 +123,35 @@ export class FakeContainerRuntime implements ContainerRuntime {
     this.unavailable = unavailable;
   }
 
+  /**
+   * A slow runtime: every find from now on waits for `answer()` before it answers (as an
+   * engine or API server that takes seconds would); `fast()` answers them and every
+   * later one at once again. `inFlight` is how many wait now, `most` the most that ever
+   * waited at once.
+   */
+  slowFinds(): { answer: () => void; fast: () => void; readonly inFlight: number; readonly most: number } {
+    const waiting: (() => void)[] = [];
+    const state = {
+      inFlight: 0,
+      most: 0,
+      answer: () => waiting.splice(0).forEach((resolve) => resolve()),
+      fast: () => {
+        this.findGate = undefined;
+        state.answer();
+      },
+    };
+    this.findGate = async () => {
+      state.inFlight += 1;
+      state.most = Math.max(state.most, state.inFlight);
+      await new Promise<void>((resolve) => waiting.push(resolve));
+      state.inFlight -= 1;
+    };
+    return state;
+  }
+
   async find(ref: string): Promise<RuntimeContainer | null> {
     this.calls.find += 1;
+    await this.findGate?.();
     this.failIfUnavailable();
     const container =
       this.containers.get(ref) ??

@@ -351,28 +351,17 @@ describe('ForwardService.restore (start-up after a restart)', () => {
       await before.service.createForward(admin, id, { containerPort: 1 });
       await before.service.createForward(admin, id, { containerPort: 2 });
     }
-    // A slow runtime: every find waits until the test lets the ones in flight through.
-    let inFlight = 0;
-    let most = 0;
-    const waiting: (() => void)[] = [];
-    const find = before.runtime.find.bind(before.runtime);
-    before.runtime.find = async (ref) => {
-      inFlight += 1;
-      most = Math.max(most, inFlight);
-      await new Promise<void>((resolve) => waiting.push(resolve));
-      inFlight -= 1;
-      return find(ref);
-    };
+    const slow = before.runtime.slowFinds();
     const asked = before.runtime.calls.find;
     const restoring = restart(before).service.restore();
-    while (before.runtime.calls.find - asked < ids.length || waiting.length > 0) {
+    while (before.runtime.calls.find - asked < ids.length || slow.inFlight > 0) {
       await new Promise((resolve) => setImmediate(resolve));
-      waiting.splice(0).forEach((resolve) => resolve());
+      slow.answer();
     }
     const report = await restoring;
     expect(report.kept).toHaveLength(40);
     expect(before.runtime.calls.find - asked).toBe(20);
-    expect(most).toBe(8);
+    expect(slow.most).toBe(8);
   });
 
   it('does not report as kept a forward the lifecycle removed while start-up was checking it', async () => {
