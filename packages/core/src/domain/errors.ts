@@ -94,16 +94,16 @@ export const DomainErrors = {
       [],
       { cause },
     ),
-  /**
-   * The runtime adapter's own account (a RuntimeFailure's message) is passed on: it says
-   * what an operator must fix, such as the permission a Kubernetes Role lacks.
-   */
   /** Not ready yet: start-up is still checking stored forwards with the runtime (`/readyz`). */
   startingUp: () =>
     new DomainError(
       'runtime_unavailable',
       'Porthole is starting: it is checking its stored forwards with the container runtime; try again shortly.',
     ),
+  /**
+   * The runtime adapter's own account (a RuntimeFailure's message) is passed on: it says
+   * what an operator must fix, such as the permission a Kubernetes Role lacks.
+   */
   runtimeUnavailable: (cause?: unknown) =>
     new DomainError(
       'runtime_unavailable',
